@@ -1,0 +1,123 @@
+// The durable store: messages, their state history, external ids, and the delivery queue.
+//
+// Writes go through one writer thread that batches whatever is pending into one transaction (group
+// commit) and completes each caller's callback only after that transaction is committed to disk.
+// Callbacks run on the writer thread: they must be short and must not call back into the store
+// synchronously (post elsewhere if more work follows). Reads use their own connections.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "cpmgw/message.h"
+
+namespace cpmgw {
+
+namespace config {
+class Schema;
+class Config;
+}  // namespace config
+
+// Thrown by Store::open for a file that is corrupt, not ours, or written by a newer version.
+class StoreError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct EnqueueResult {
+  enum class Status { Stored, Duplicate, Error };
+  Status status = Status::Stored;
+  std::string id;     // the stored id; for Duplicate, the id of the message already stored
+  std::string error;  // for Error
+};
+
+// Result of a write that changes one message (ack, nack, fail, retry, remove).
+struct WriteResult {
+  enum class Status { Ok, NotFound, Conflict, Error };
+  Status status = Status::Ok;
+  std::string error;
+};
+
+struct MessageFilter {
+  std::optional<MessageState> state;
+  std::string to;          // exact match when non-empty
+  std::string egress;      // exact match when non-empty
+  std::int64_t afterSeq = 0;  // cursor: only messages with seq > afterSeq
+  std::size_t limit = 100;
+};
+
+struct QueueDepth {
+  std::string egress;
+  std::int64_t queued = 0;
+  std::int64_t leased = 0;
+};
+
+class Store {
+ public:
+  struct Options {
+    std::string path;             // database file; created with its directory when missing
+    bool synchronousFull = true;  // synchronous=FULL (always in production; tests may not lower it either)
+    std::size_t maxBatch = 1024;  // most operations in one group commit
+    std::size_t readers = 4;      // read connections in the pool
+  };
+
+  // Opens (creating when missing) and migrates the schema. Throws StoreError for a corrupt file, a file
+  // that is not a cpmgw store, or a schema newer than this binary knows: never resets it.
+  static std::unique_ptr<Store> open(const Options& options);
+  static Options optionsFrom(const config::Config& config);  // [store] section
+  static void declareConfig(config::Schema& schema);
+
+  virtual ~Store() = default;
+
+  // Stores the message (state Queued, due at nextAttemptAt, or now when 0) with a first history event.
+  // A message whose any external id is already stored is a Duplicate: nothing is written and the
+  // existing id is returned. `done` runs after the commit.
+  virtual void enqueue(Message message, TimeMs dueAt, std::function<void(EnqueueResult)> done) = 0;
+
+  // Leases up to n due messages (state Queued, nextAttemptAt <= now) for the given egresses (all when
+  // empty): marks them Leased until `until`. Only the oldest unfinished message of each (from, to)
+  // pair can be leased, so a conversation is delivered in the order it was sent (CPM-CONV-010).
+  // Synchronous: returns after the lease is committed.
+  virtual std::vector<StoredMessage> lease(std::size_t n, TimeMs now, TimeMs until,
+                                           const std::vector<std::string>& egresses) = 0;
+
+  // Outcome of a leased message. Each records a history event; `done` may be empty.
+  virtual void ack(const std::string& id, const std::string& detail, const std::vector<ExternalId>& externalIds,
+                   std::function<void(WriteResult)> done) = 0;
+  virtual void nack(const std::string& id, TimeMs retryAt, const std::string& detail,
+                    std::function<void(WriteResult)> done) = 0;
+  virtual void fail(const std::string& id, const std::string& detail, std::function<void(WriteResult)> done) = 0;
+
+  // Returns leases that expired before `now` to Queued (all leases when now is 0: at start-up nothing
+  // can still be in flight). Synchronous; returns how many.
+  virtual std::size_t recover(TimeMs now) = 0;
+
+  // Admin operations. retry: a Failed or Queued message becomes due now (Conflict for other states).
+  // remove: a Queued or Failed message becomes Deleted and its body is dropped (Conflict when Leased,
+  // Delivered or already Deleted).
+  virtual WriteResult retry(const std::string& id, const std::string& detail) = 0;
+  virtual WriteResult remove(const std::string& id, const std::string& detail) = 0;
+
+  // Adds a history event without changing state (reports, notes). Asynchronous like ack.
+  virtual void note(const std::string& id, const std::string& detail, std::function<void(WriteResult)> done) = 0;
+
+  // Reads (any thread).
+  virtual std::optional<StoredMessage> get(const std::string& id) = 0;
+  virtual std::optional<std::string> findByExternalId(const ExternalId& ref) = 0;
+  virtual std::vector<StateEvent> history(const std::string& id) = 0;
+  virtual std::vector<StoredMessage> list(const MessageFilter& filter) = 0;
+  virtual std::vector<QueueDepth> queueDepths() = 0;
+  // Earliest nextAttemptAt among Queued messages of the given egresses, if any (dispatcher wake-up).
+  virtual std::optional<TimeMs> nextDue(const std::vector<std::string>& egresses) = 0;
+
+  // Blocks until every write submitted before the call is committed.
+  virtual void flush() = 0;
+};
+
+}  // namespace cpmgw

@@ -1,0 +1,1 @@
+// admin API (being written)

@@ -1,0 +1,50 @@
+#include "cpmgw/message.h"
+
+#include <openssl/rand.h>
+
+#include <array>
+#include <chrono>
+#include <stdexcept>
+
+namespace cpmgw {
+
+TimeMs nowMs() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string newMessageId() {
+  std::array<unsigned char, 16> raw{};
+  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(32, '0');
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    id[2 * i] = kHex[raw[i] >> 4];
+    id[2 * i + 1] = kHex[raw[i] & 0x0f];
+  }
+  return id;
+}
+
+std::string_view toString(MessageState s) {
+  switch (s) {
+    case MessageState::Queued: return "queued";
+    case MessageState::Leased: return "leased";
+    case MessageState::Delivered: return "delivered";
+    case MessageState::Failed: return "failed";
+    case MessageState::Deleted: return "deleted";
+  }
+  return "unknown";
+}
+
+bool parseMessageState(std::string_view text, MessageState& out) {
+  for (auto s : {MessageState::Queued, MessageState::Leased, MessageState::Delivered, MessageState::Failed,
+                 MessageState::Deleted}) {
+    if (text == toString(s)) {
+      out = s;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace cpmgw
