@@ -1,0 +1,102 @@
+#include "admin/json_response.h"
+
+#include <Poco/Base64Encoder.h>
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/JSON/Array.h>
+#include <Poco/Timestamp.h>
+
+#include <sstream>
+
+namespace cpmgw::admin {
+
+bool isValidUtf8(std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    std::uint32_t cp = len == 1 ? c : c & (0xff >> (len + 1));
+    for (std::size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
+}
+
+void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
+              const Poco::Dynamic::Var& body) {
+  std::ostringstream out;
+  Poco::JSON::Stringifier::stringify(body, out);
+  out << '\n';
+  std::string text = out.str();
+  response.setStatusAndReason(status);
+  response.setContentType("application/json");
+  response.set("Cache-Control", "no-store");
+  response.setContentLength(static_cast<std::streamsize>(text.size()));
+  response.send() << text;
+}
+
+void sendError(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
+               const std::string& detail) {
+  Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
+  body->set("error", Poco::Net::HTTPResponse::getReasonForStatus(status));
+  body->set("detail", detail);
+  sendJson(response, status, body);
+}
+
+Poco::Dynamic::Var isoTime(TimeMs t) {
+  if (t == 0) return Poco::Dynamic::Var();
+  return Poco::DateTimeFormatter::format(Poco::Timestamp(t * 1000), "%Y-%m-%dT%H:%M:%s%z",
+                                         Poco::DateTimeFormatter::UTC);
+}
+
+Poco::JSON::Object::Ptr messageJson(const StoredMessage& m) {
+  Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
+  o->set("id", m.id);
+  o->set("from", m.from);
+  o->set("to", m.to);
+  o->set("content_type", m.contentType);
+  o->set("body_size", static_cast<Poco::UInt64>(m.body.size()));
+  // JSON text must be UTF-8: other payloads (binary SMS, media) are given in base64.
+  if (isValidUtf8(m.body)) {
+    o->set("body", m.body);
+  } else {
+    std::ostringstream b64;
+    Poco::Base64Encoder enc(b64);
+    enc.rdbuf()->setLineLength(0);
+    enc << m.body;
+    enc.close();
+    o->set("body_base64", b64.str());
+  }
+  if (!m.fileRef.empty()) o->set("file_ref", m.fileRef);
+  o->set("ingress", m.ingress);
+  o->set("egress", m.egress);
+  o->set("decision", m.decision);
+  o->set("state", std::string(toString(m.state)));
+  o->set("attempts", m.attempts);
+  o->set("created_at", isoTime(m.createdAt));
+  o->set("updated_at", isoTime(m.updatedAt));
+  o->set("next_attempt_at", m.state == MessageState::Queued ? isoTime(m.nextAttemptAt) : Poco::Dynamic::Var());
+  if (!m.lastError.empty()) o->set("last_error", m.lastError);
+  Poco::JSON::Array::Ptr ext = new Poco::JSON::Array;
+  for (const auto& e : m.externalIds) {
+    Poco::JSON::Object::Ptr x = new Poco::JSON::Object;
+    x->set("kind", e.kind);
+    x->set("value", e.value);
+    ext->add(x);
+  }
+  o->set("external_ids", ext);
+  Poco::JSON::Object::Ptr attrs = new Poco::JSON::Object;
+  for (const auto& [k, v] : m.attributes) attrs->set(k, v);
+  o->set("attributes", attrs);
+  return o;
+}
+
+}  // namespace cpmgw::admin

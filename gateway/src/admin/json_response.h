@@ -1,0 +1,25 @@
+// Small helpers shared by the admin handlers: JSON answers and errors in one shape.
+#pragma once
+
+#include <Poco/JSON/Object.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+
+#include <string>
+#include <string_view>
+
+#include "cpmgw/message.h"
+
+namespace cpmgw::admin {
+
+void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
+              const Poco::Dynamic::Var& body);
+// {"error": <reason phrase>, "detail": detail}
+void sendError(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
+               const std::string& detail);
+bool isValidUtf8(std::string_view s);
+// ISO 8601 UTC with milliseconds, or null for 0.
+Poco::Dynamic::Var isoTime(TimeMs t);
+Poco::JSON::Object::Ptr messageJson(const StoredMessage& m);
+
+}  // namespace cpmgw::admin

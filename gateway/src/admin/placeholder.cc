@@ -1,1 +1,0 @@
-// admin API (being written)

@@ -1,0 +1,104 @@
+#include <Poco/JSON/JSONException.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Logger.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/String.h>
+#include <openssl/crypto.h>
+
+#include <istream>
+
+#include "admin/handlers.h"
+#include "admin/json_response.h"
+
+namespace cpmgw::admin {
+
+using Poco::Net::HTTPResponse;
+
+namespace {
+
+bool tokenMatches(const std::string& expected, const std::string& header) {
+  static const std::string kScheme = "Bearer ";
+  if (expected.empty() || header.size() <= kScheme.size()) return false;
+  if (Poco::icompare(header.substr(0, kScheme.size()), kScheme) != 0) return false;
+  std::string given = Poco::trim(header.substr(kScheme.size()));
+  // Constant time over the expected length, so the comparison does not tell how much of a guess was right.
+  if (given.size() != expected.size()) return false;
+  return CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+}
+
+}  // namespace
+
+void ResourceHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) {
+  auto& log = Poco::Logger::get("cpmgw.admin");
+  const std::string peer = request.clientAddress().toString();
+  try {
+    if (requiresAuth_ && !tokenMatches(ctx().token, request.get("Authorization", ""))) {
+      log.warning("admin request %s %s from %s refused: missing or wrong bearer token", request.getMethod(),
+                  request.getURI(), peer);
+      response.set("WWW-Authenticate", "Bearer realm=\"cpmgw\"");
+      sendError(response, HTTPResponse::HTTP_UNAUTHORIZED, "a valid bearer token is required");
+      return;
+    }
+    auto methods = allowed();
+    if (std::find(methods.begin(), methods.end(), request.getMethod()) == methods.end()) {
+      response.set("Allow", Poco::cat(std::string(", "), methods.begin(), methods.end()));
+      sendError(response, HTTPResponse::HTTP_METHOD_NOT_ALLOWED,
+                request.getMethod() + " is not allowed on " + request.getURI());
+      return;
+    }
+    serve(request, response);
+    log.debug("admin %s %s from %s: %d", request.getMethod(), request.getURI(), peer,
+              static_cast<int>(response.getStatus()));
+  } catch (const HttpError& e) {
+    log.information("admin %s %s from %s: %d %s", request.getMethod(), request.getURI(), peer,
+                    static_cast<int>(e.status), e.detail);
+    if (!response.sent()) sendError(response, e.status, e.detail);
+  } catch (const Poco::Net::NetException& e) {
+    log.information("admin %s %s from %s: connection error: %s", request.getMethod(), request.getURI(), peer,
+                    e.displayText());
+  } catch (const std::exception& e) {
+    log.error("admin %s %s from %s failed: %s", request.getMethod(), request.getURI(), peer, std::string(e.what()));
+    if (!response.sent()) sendError(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal error");
+  }
+}
+
+Poco::JSON::Object::Ptr ResourceHandler::readJsonObject(Poco::Net::HTTPServerRequest& request) const {
+  std::string type = request.getContentType();
+  auto semi = type.find(';');
+  if (Poco::icompare(Poco::trim(type.substr(0, semi)), "application/json") != 0) {
+    throw HttpError{HTTPResponse::HTTP_UNSUPPORTED_MEDIA_TYPE, "the body must be application/json"};
+  }
+  // The size limit is checked before reading when the length is declared, and while reading otherwise.
+  if (request.hasContentLength() && static_cast<std::uint64_t>(request.getContentLength64()) > ctx().maxBody) {
+    throw HttpError{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
+                    "body larger than " + std::to_string(ctx().maxBody) + " bytes"};
+  }
+  std::string body;
+  std::istream& in = request.stream();
+  char buf[8192];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    body.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (body.size() > ctx().maxBody) {
+      throw HttpError{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
+                      "body larger than " + std::to_string(ctx().maxBody) + " bytes"};
+    }
+  }
+  try {
+    Poco::JSON::Parser parser;
+    auto value = parser.parse(body);
+    auto object = value.extract<Poco::JSON::Object::Ptr>();
+    if (!object) throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "the body must be a JSON object"};
+    return object;
+  } catch (const Poco::JSON::JSONException& e) {
+    throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "invalid JSON: " + e.message()};
+  } catch (const Poco::BadCastException&) {
+    throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "the body must be a JSON object"};
+  }
+}
+
+void NotFoundHandler::serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse&) {
+  throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "no resource at " + request.getURI()};
+}
+
+}  // namespace cpmgw::admin

@@ -1,0 +1,75 @@
+#include "cpmgw/message_core.h"
+
+#include <Poco/Logger.h>
+
+namespace cpmgw {
+
+MessageCore::MessageCore(Store& store, Router router, std::size_t maxPendingWrites, std::function<void()> wake)
+    : store_(store), router_(std::move(router)), maxPending_(maxPendingWrites), wake_(std::move(wake)) {}
+
+void MessageCore::submit(Message message, std::function<void(SubmitResult)> done) {
+  auto& log = Poco::Logger::get("cpmgw.core");
+  std::string from = normaliseAddress(message.from);
+  std::string to = normaliseAddress(message.to);
+  if (from.empty() || to.empty()) {
+    done({SubmitResult::Status::Invalid, {}, from.empty() ? "invalid sender address" : "invalid recipient address"});
+    return;
+  }
+  message.from = std::move(from);
+  message.to = std::move(to);
+  auto decision = router_.decide(message);
+  if (decision.action == RoutingDecision::Action::Reject) {
+    log.information("rejected message from %s to %s (ingress %s): %s", message.from, message.to, message.ingress,
+                    decision.reason);
+    done({SubmitResult::Status::NoRoute, {}, decision.reason});
+    return;
+  }
+  // Admission control: a bounded number of writes waiting for their commit keeps memory bounded.
+  if (pending_.fetch_add(1) >= maxPending_) {
+    pending_.fetch_sub(1);
+    done({SubmitResult::Status::Overloaded, {}, "too many messages pending"});
+    return;
+  }
+  if (message.id.empty()) message.id = newMessageId();
+  if (message.createdAt == 0) message.createdAt = nowMs();
+  message.egress = decision.egress;
+  message.decision = decision.name();
+  store_.enqueue(std::move(message), 0, [this, done = std::move(done)](EnqueueResult r) {
+    pending_.fetch_sub(1);
+    switch (r.status) {
+      case EnqueueResult::Status::Stored:
+        if (wake_) wake_();
+        done({SubmitResult::Status::Accepted, r.id, {}});
+        break;
+      case EnqueueResult::Status::Duplicate: done({SubmitResult::Status::Duplicate, r.id, "duplicate"}); break;
+      case EnqueueResult::Status::Error: done({SubmitResult::Status::Error, r.id, r.error}); break;
+    }
+  });
+}
+
+void MessageCore::inbound(Message message, std::function<void(EnqueueResult)> accepted) {
+  submit(std::move(message), [accepted = std::move(accepted)](SubmitResult r) {
+    switch (r.status) {
+      case SubmitResult::Status::Accepted: accepted({EnqueueResult::Status::Stored, r.id, {}}); break;
+      case SubmitResult::Status::Duplicate: accepted({EnqueueResult::Status::Duplicate, r.id, {}}); break;
+      default: accepted({EnqueueResult::Status::Error, r.id, r.reason}); break;
+    }
+  });
+}
+
+void MessageCore::report(Report report) {
+  auto& log = Poco::Logger::get("cpmgw.core");
+  std::string id = report.messageId;
+  if (id.empty() && !report.externalRef.kind.empty()) id = store_.findByExternalId(report.externalRef).value_or("");
+  if (id.empty()) {
+    log.warning("unmatched %s report for %s=%s", report.status, report.externalRef.kind, report.externalRef.value);
+    return;
+  }
+  std::string detail = "report " + report.status + (report.detail.empty() ? "" : ": " + report.detail);
+  store_.note(id, detail, [id, detail](WriteResult r) {
+    if (r.status != WriteResult::Status::Ok)
+      Poco::Logger::get("cpmgw.core").warning("report for message %s not recorded: %s", id, r.error);
+  });
+}
+
+}  // namespace cpmgw

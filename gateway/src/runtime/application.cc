@@ -1,0 +1,300 @@
+#include "runtime/application.h"
+
+#include <Poco/File.h>
+#include <Poco/Logger.h>
+#include <Poco/Net/IPAddress.h>
+#include <Poco/Path.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <iostream>
+
+#include "admin/admin_server.h"
+#include "cpmgw/adapter.h"
+#include "cpmgw/message_core.h"
+#include "cpmgw/router.h"
+#include "cpmgw/store.h"
+#include "runtime/dispatcher.h"
+#include "runtime/logging.h"
+#include "runtime/systemd_notify.h"
+
+namespace cpmgw {
+
+namespace {
+
+constexpr int kExitConfig = 78;   // EX_CONFIG: systemd must not restart into the same error
+constexpr int kExitDataErr = 65;  // EX_DATAERR: the store refused to open
+
+Poco::Logger& gatewayLog() { return Poco::Logger::get("cpmgw"); }
+
+void declareGeneralConfig(config::Schema& schema) {
+  using config::Type;
+  schema.add({"general", "data_dir", Type::Path, "/var/lib/cpmgw",
+              "Directory for the store, files in transfer and generated secrets. Relative paths are taken from the "
+              "working directory."});
+  schema.add({"general", "log_level", Type::LogLevel, "information",
+              "fatal, critical, error, warning, notice, information, debug or trace. SIGHUP re-reads it."});
+  schema.add({"general", "drain_timeout", Type::Duration, "30s",
+              "On SIGTERM: how long to wait for in-flight deliveries before exiting.", 0});
+  schema.add({"general", "max_pending_writes", Type::Int, "20000",
+              "Messages accepted but not yet committed; beyond it senders are told to retry later.", 1, 10000000});
+}
+
+bool isLoopback(const std::string& host) {
+  if (host == "localhost") return true;
+  Poco::Net::IPAddress ip;
+  return Poco::Net::IPAddress::tryParse(host, ip) && ip.isLoopback();
+}
+
+// Semantic checks across keys, after every key is valid on its own. Throws config::ConfigError.
+void checkConsistency(const config::Config& config) {
+  const std::string& file = config.sourcePath();
+  auto fail = [&](const std::string& where, const std::string& what) {
+    throw config::ConfigError(file + ": " + where + ": " + what);
+  };
+  auto enabled = config.getList("adapters.enabled");
+  for (const auto& name : enabled) {
+    bool known = false;
+    for (const auto& f : adapterFactories()) known = known || f.type == name;
+    if (!known) fail("[adapters] enabled", "unknown adapter '" + name + "'");
+  }
+  auto egressKnown = [&](const std::string& e) {
+    return e == kSipEgress || std::find(enabled.begin(), enabled.end(), e) != enabled.end();
+  };
+  if (!config.getList("routing.interwork_prefixes").empty() && !egressKnown(config.getString("routing.interwork_egress")))
+    fail("[routing] interwork_egress", "'" + config.getString("routing.interwork_egress") + "' is not an enabled adapter");
+  auto def = config.getString("routing.default_egress");
+  if (!def.empty() && !egressKnown(def)) fail("[routing] default_egress", "'" + def + "' is not an enabled adapter");
+  bool cert = !config.getString("admin.tls_cert_file").empty();
+  bool key = !config.getString("admin.tls_key_file").empty();
+  if (cert != key) fail(cert ? "[admin] tls_key_file" : "[admin] tls_cert_file", "required with the other TLS file");
+  if (!config.getString("admin.tls_client_ca_file").empty() && !cert)
+    fail("[admin] tls_client_ca_file", "needs tls_cert_file and tls_key_file");
+  if (config.getString("admin.token_file").empty() && !isLoopback(config.getString("admin.host")))
+    fail("[admin] token_file", "required when the admin API listens on a non-loopback address");
+}
+
+std::string readTokenFile(const std::string& path) {
+  std::ifstream in(path);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
+  if (token.size() < 16) throw config::ConfigError(path + ": the admin token must be at least 16 characters");
+  return token;
+}
+
+// A fresh random token for a loopback-only admin API without a configured one, written 0600 for the admin.
+std::string generateToken(const std::string& path) {
+  unsigned char raw[24];
+  if (RAND_bytes(raw, sizeof raw) != 1) throw std::runtime_error("RAND_bytes failed");
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string token;
+  for (unsigned char c : raw) token += kAlphabet[c & 63];
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
+  std::string line = token + "\n";
+  bool ok = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
+  ::close(fd);
+  if (!ok) throw std::runtime_error("cannot write " + path);
+  return token;
+}
+
+}  // namespace
+
+config::Schema fullSchema() {
+  config::Schema schema;
+  declareGeneralConfig(schema);
+  Store::declareConfig(schema);
+  RoutingPolicy::declareConfig(schema);
+  Dispatcher::declareConfig(schema);
+  AdminServer::declareConfig(schema);
+  declareAdapterConfig(schema);
+  return schema;
+}
+
+void GatewayApplication::defineOptions(Poco::Util::OptionSet& options) {
+  // Application's options only: ServerApplication's --daemon/--pidfile have no place under systemd.
+  Poco::Util::Application::defineOptions(options);
+  options.addOption(Poco::Util::Option("config", "c", "Configuration file (INI).")
+                        .required(false).repeatable(false).argument("FILE"));
+  options.addOption(Poco::Util::Option("check-config", "", "Validate the configuration and exit 0 (valid) or 1."));
+  options.addOption(Poco::Util::Option("dump-default", "", "Print a commented default configuration and exit."));
+  options.addOption(Poco::Util::Option("version", "v", "Print the version and exit."));
+  options.addOption(Poco::Util::Option("help", "h", "Print this help and exit."));
+}
+
+void GatewayApplication::handleOption(const std::string& name, const std::string& value) {
+  Poco::Util::Application::handleOption(name, value);
+  if (name == "config") configPath_ = value;
+  if (name == "check-config") mode_ = Mode::CheckConfig;
+  if (name == "dump-default") mode_ = Mode::DumpDefault;
+  if (name == "version") mode_ = Mode::Version;
+  if (name == "help") {
+    mode_ = Mode::Help;
+    stopOptionsProcessing();
+  }
+}
+
+int GatewayApplication::main(const std::vector<std::string>& args) {
+  if (!args.empty() && mode_ != Mode::Help) {
+    std::cerr << "cpmgw: unexpected argument '" << args.front() << "' (see --help)\n";
+    return kExitConfig;
+  }
+  switch (mode_) {
+    case Mode::Help: {
+      Poco::Util::HelpFormatter help(options());
+      help.setCommand("cpmgw");
+      help.setUsage("[--config FILE] [--check-config] [--dump-default] [--version]");
+      help.setHeader("CPM interworking gateway.");
+      help.format(std::cout);
+      return EXIT_OK;
+    }
+    case Mode::Version: std::cout << "cpmgw " << CPMGW_VERSION << "\n"; return EXIT_OK;
+    case Mode::DumpDefault: std::cout << fullSchema().dumpDefault(); return EXIT_OK;
+    default: break;
+  }
+  if (configPath_.empty()) {
+    std::cerr << "cpmgw: --config FILE is required (cpmgw --dump-default prints a starting point)\n";
+    return kExitConfig;
+  }
+  auto schema = fullSchema();
+  config::Config config;
+  try {
+    config = config::Config::load(schema, configPath_);
+    checkConsistency(config);
+  } catch (const config::ConfigError& e) {
+    std::cerr << "cpmgw: " << e.what() << "\n";
+    return mode_ == Mode::CheckConfig ? 1 : kExitConfig;
+  }
+  if (mode_ == Mode::CheckConfig) {
+    std::cout << configPath_ << ": ok\n";
+    return EXIT_OK;
+  }
+  return serve(config);
+}
+
+int GatewayApplication::serve(const config::Config& config) {
+  setupLogging(config.getString("general.log_level"));
+  auto& log = gatewayLog();
+  log.notice("cpmgw %s starting with %s", std::string(CPMGW_VERSION), config.sourcePath());
+
+  Poco::Path dataDir(Poco::Path(config.getString("general.data_dir")).absolute());
+  dataDir.makeDirectory();
+  try {
+    Poco::File(dataDir).createDirectories();
+  } catch (const Poco::Exception& e) {
+    log.fatal("cannot create data directory %s: %s", dataDir.toString(), e.displayText());
+    return kExitConfig;
+  }
+
+  auto storeOptions = Store::optionsFrom(config);
+  storeOptions.path = Poco::Path(dataDir, storeOptions.path).toString();
+  std::unique_ptr<Store> store;
+  try {
+    store = Store::open(storeOptions);
+  } catch (const StoreError& e) {
+    log.fatal("%s", std::string(e.what()));
+    return kExitDataErr;
+  }
+  if (auto n = store->recover(0)) log.notice("%z messages in flight at the last stop returned to the queue", n);
+
+  Dispatcher dispatcher(*store, Dispatcher::optionsFrom(config));
+  MessageCore core(*store, Router(RoutingPolicy::from(config)),
+                   static_cast<std::size_t>(config.getInt("general.max_pending_writes")),
+                   [&dispatcher] { dispatcher.wake(); });
+  auto adapters = createAdapters(config);
+
+  std::atomic<bool> ready{false};
+  auto context = std::make_shared<AdminContext>();
+  context->store = store.get();
+  context->core = &core;
+  context->dispatcher = &dispatcher;
+  for (auto& a : adapters) context->adapters.push_back(a.get());
+  context->maxBody = config.getSize("admin.max_body");
+  context->startedAt = nowMs();
+  context->ready = [&ready] { return ready.load(); };
+  std::string generatedTokenFile;
+  try {
+    if (auto file = config.getString("admin.token_file"); !file.empty()) {
+      context->token = readTokenFile(file);
+    } else {
+      generatedTokenFile = Poco::Path(dataDir, "admin.token").toString();
+      context->token = generateToken(generatedTokenFile);
+    }
+  } catch (const std::exception& e) {
+    log.fatal("%s", std::string(e.what()));
+    return kExitConfig;
+  }
+
+  AdminServer admin(AdminServer::optionsFrom(config), context);
+  try {
+    admin.start();
+  } catch (const Poco::Exception& e) {
+    log.fatal("admin API cannot listen on %s:%hu: %s", config.getString("admin.host"), config.getPort("admin.port"),
+              e.displayText());
+    return kExitConfig;
+  }
+  for (auto& a : adapters) {
+    a->start(core);
+    dispatcher.addEgress(*a);
+  }
+  dispatcher.start();
+  ready = true;
+
+  log.notice("admin API listening on %s", admin.url());
+  if (!generatedTokenFile.empty())
+    log.notice("admin token (generated for this run, also in %s): %s", generatedTokenFile, context->token);
+  for (auto& a : adapters) log.notice("adapter %s started", a->name());
+  log.notice("data directory %s, store %s", dataDir.toString(), storeOptions.path);
+  systemd::ready("admin API on " + admin.url());
+  log.notice("ready");
+
+  // The main loop: signals, and the watchdog ping that proves this loop still turns.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP}) sigaddset(&signals, s);
+  auto pingEvery = systemd::watchdogPingInterval();
+  auto wait = pingEvery.count() > 0 ? std::min<std::int64_t>(pingEvery.count(), 1000) : 1000;
+  for (;;) {
+    timespec timeout{wait / 1000, (wait % 1000) * 1'000'000};
+    int sig = sigtimedwait(&signals, nullptr, &timeout);
+    if (sig < 0) {
+      if (pingEvery.count() > 0) systemd::watchdog();
+      continue;
+    }
+    if (sig == SIGHUP) {
+      try {
+        auto fresh = config::Config::load(fullSchema(), config.sourcePath());
+        setLogLevel(fresh.getString("general.log_level"));
+        log.notice("SIGHUP: log level now %s (other changes take effect at restart)",
+                   fresh.getString("general.log_level"));
+      } catch (const std::exception& e) {
+        log.error("SIGHUP: configuration not reloaded: %s", std::string(e.what()));
+      }
+      continue;
+    }
+    log.notice("signal %d: draining (at most %?d ms)", sig, config.getDuration("general.drain_timeout").count());
+    break;
+  }
+
+  systemd::stopping();
+  ready = false;
+  auto deadline = std::chrono::steady_clock::now() + config.getDuration("general.drain_timeout");
+  admin.stop();
+  dispatcher.stop(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+  for (auto& a : adapters) a->stop(true);
+  store->flush();
+  store.reset();
+  log.notice("stopped cleanly");
+  return EXIT_OK;
+}
+
+}  // namespace cpmgw

@@ -1,0 +1,192 @@
+#include "runtime/dispatcher.h"
+
+#include <Poco/Logger.h>
+
+#include <algorithm>
+#include <random>
+
+#include "cpmgw/config.h"
+
+namespace cpmgw {
+namespace {
+Poco::Logger& logger() { return Poco::Logger::get("cpmgw.dispatcher"); }
+}  // namespace
+
+Dispatcher::Dispatcher(Store& store, Options options) : store_(store), options_(options) {}
+
+Dispatcher::~Dispatcher() { stop(std::chrono::milliseconds(0)); }
+
+void Dispatcher::declareConfig(config::Schema& schema) {
+  using config::Type;
+  schema.add({"dispatcher", "lease_time", Type::Duration, "60s",
+              "How long a message handed to an egress stays leased before it is handed out again.", 1000});
+  schema.add({"dispatcher", "batch", Type::Int, "256", "Most messages leased per round and egress.", 1, 100000});
+  schema.add({"dispatcher", "max_in_flight", Type::Int, "1024",
+              "Per egress: most messages handed out whose outcome is not known yet.", 1, 1000000});
+  schema.add({"dispatcher", "retry_base", Type::Duration, "1s", "Delay before the first retry; doubles per attempt.",
+              1});
+  schema.add({"dispatcher", "retry_cap", Type::Duration, "5m", "Longest delay between two attempts.", 1});
+  schema.add({"dispatcher", "max_age", Type::Duration, "1d",
+              "A message still undelivered this long after it arrived fails instead of being retried.", 1000});
+}
+
+Dispatcher::Options Dispatcher::optionsFrom(const config::Config& config) {
+  Options o;
+  o.leaseMs = config.getDuration("dispatcher.lease_time").count();
+  o.batch = static_cast<std::size_t>(config.getInt("dispatcher.batch"));
+  o.maxInFlight = static_cast<std::size_t>(config.getInt("dispatcher.max_in_flight"));
+  o.retryBaseMs = config.getDuration("dispatcher.retry_base").count();
+  o.retryCapMs = config.getDuration("dispatcher.retry_cap").count();
+  o.maxAgeMs = config.getDuration("dispatcher.max_age").count();
+  return o;
+}
+
+std::int64_t Dispatcher::backoffMs(const Options& options, int attempts) {
+  std::int64_t delay = options.retryBaseMs;
+  for (int i = 0; i < attempts && delay < options.retryCapMs; ++i) delay *= 2;
+  return std::min(delay, options.retryCapMs);
+}
+
+void Dispatcher::addEgress(Adapter& adapter) {
+  egresses_[adapter.name()] = &adapter;
+  counters_[adapter.name()] = std::make_unique<EgressCounters>();
+}
+
+const Dispatcher::EgressCounters* Dispatcher::counters(const std::string& egress) const {
+  auto it = counters_.find(egress);
+  return it == counters_.end() ? nullptr : it->second.get();
+}
+
+void Dispatcher::start() {
+  std::lock_guard lock(mutex_);
+  if (thread_.joinable()) return;
+  stopping_ = false;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Dispatcher::wake() {
+  std::lock_guard lock(mutex_);
+  woken_ = true;
+  cv_.notify_one();
+}
+
+void Dispatcher::stop(std::chrono::milliseconds deadline) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+    cv_.notify_one();
+  }
+  thread_.join();
+  // Outcomes still arriving are recorded through the store; wait for them up to the deadline.
+  auto until = std::chrono::steady_clock::now() + deadline;
+  std::unique_lock lock(mutex_);
+  cv_.wait_until(lock, until, [this] {
+    return std::all_of(counters_.begin(), counters_.end(), [](auto& c) { return c.second->inFlight.load() == 0; });
+  });
+}
+
+void Dispatcher::run() {
+  TimeMs nextRecover = 0;
+  std::vector<std::string> names;
+  for (auto& [name, adapter] : egresses_) names.push_back(name);
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+      woken_ = false;
+    }
+    TimeMs now = nowMs();
+    std::size_t handed = 0;
+    try {
+      if (now >= nextRecover) {
+        if (auto n = store_.recover(now)) logger().warning("%z expired leases returned to the queue", n);
+        nextRecover = now + std::max<std::int64_t>(options_.leaseMs / 2, 1000);
+      }
+      handed = dispatchRound(now);
+    } catch (const std::exception& e) {
+      logger().error("dispatch round failed: %s", std::string(e.what()));
+    }
+    if (handed > 0) continue;  // more may be due right away
+    TimeMs wakeAt = now + options_.pollMs;
+    try {
+      if (auto due = store_.nextDue(names)) wakeAt = std::min(wakeAt, std::max(*due, now + 1));
+    } catch (const std::exception& e) {
+      logger().error("reading next due time failed: %s", std::string(e.what()));
+    }
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, std::chrono::milliseconds(std::max<TimeMs>(wakeAt - nowMs(), 0)),
+                 [this] { return woken_ || stopping_; });
+  }
+}
+
+std::size_t Dispatcher::dispatchRound(TimeMs now) {
+  std::size_t handed = 0;
+  for (auto& [name, adapter] : egresses_) {
+    auto& counters = *counters_[name];
+    auto inFlight = static_cast<std::size_t>(counters.inFlight.load());
+    if (inFlight >= options_.maxInFlight) continue;
+    auto want = std::min(options_.batch, options_.maxInFlight - inFlight);
+    auto leased = store_.lease(want, now, now + options_.leaseMs, {name});
+    for (auto& message : leased) {
+      ++handed;
+      if (now - message.createdAt > options_.maxAgeMs) {
+        store_.fail(message.id, "expired: older than max_age before delivery", {});
+        ++counters.failed;
+        logger().notice("message %s to %s expired before delivery via %s", message.id, message.to, name);
+        continue;
+      }
+      ++counters.inFlight;
+      // The adapter may call back on any thread, also from inside submit().
+      adapter->submit(message, [this, message, &counters](DeliveryOutcome outcome) {
+        complete(message, counters, std::move(outcome));
+      });
+    }
+  }
+  return handed;
+}
+
+void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters, DeliveryOutcome outcome) {
+  auto done = [this, &counters](WriteResult r) {
+    if (r.status != WriteResult::Status::Ok && r.status != WriteResult::Status::Conflict)
+      logger().error("recording an outcome failed: %s", r.error);
+    --counters.inFlight;
+    wake();
+  };
+  TimeMs now = nowMs();
+  switch (outcome.kind) {
+    case DeliveryOutcome::Kind::Delivered:
+      ++counters.delivered;
+      logger().debug("message %s delivered to %s via %s", message.id, message.to, message.egress);
+      store_.ack(message.id, outcome.reason.empty() ? "delivered" : outcome.reason, outcome.externalIds, done);
+      return;
+    case DeliveryOutcome::Kind::RetryAfter: {
+      if (now - message.createdAt > options_.maxAgeMs) {
+        ++counters.failed;
+        logger().notice("message %s to %s failed after %d attempts: %s", message.id, message.to,
+                        message.attempts + 1, outcome.reason);
+        store_.fail(message.id, "expired after retries: " + outcome.reason, done);
+        return;
+      }
+      ++counters.retried;
+      std::int64_t delay = outcome.retryAfterMs;
+      if (delay <= 0) {
+        // +-10 % jitter spreads the retries of messages that failed together.
+        thread_local std::minstd_rand rng{std::random_device{}()};
+        delay = backoffMs(options_, message.attempts);
+        delay += static_cast<std::int64_t>(static_cast<double>(delay) * (static_cast<double>(rng() % 201) - 100) / 1000);
+      }
+      logger().information("message %s to %s via %s: retry in %?dms: %s", message.id, message.to, message.egress,
+                           delay, outcome.reason);
+      store_.nack(message.id, now + delay, outcome.reason, done);
+      return;
+    }
+    case DeliveryOutcome::Kind::Failed:
+      ++counters.failed;
+      logger().notice("message %s to %s failed via %s: %s", message.id, message.to, message.egress, outcome.reason);
+      store_.fail(message.id, outcome.reason, done);
+      return;
+  }
+}
+
+}  // namespace cpmgw

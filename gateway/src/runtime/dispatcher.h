@@ -1,0 +1,72 @@
+// Leases due messages from the store and hands each to its egress; records the outcome with back-off.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "cpmgw/adapter.h"
+#include "cpmgw/store.h"
+
+namespace cpmgw {
+
+namespace config {
+class Schema;
+class Config;
+}  // namespace config
+
+class Dispatcher {
+ public:
+  struct Options {
+    std::int64_t leaseMs = 60'000;         // how long a handed-out message stays leased
+    std::size_t batch = 256;               // most messages leased per round and egress
+    std::size_t maxInFlight = 1024;        // per egress: submitted, outcome not yet known
+    std::int64_t retryBaseMs = 1'000;      // first retry delay; doubles per attempt
+    std::int64_t retryCapMs = 300'000;     // longest delay between attempts
+    std::int64_t maxAgeMs = 86'400'000;    // a message older than this fails instead of being retried
+    std::int64_t pollMs = 1'000;           // longest sleep between rounds when nothing wakes it
+  };
+  struct EgressCounters {
+    std::atomic<std::int64_t> inFlight{0}, delivered{0}, retried{0}, failed{0};
+  };
+
+  Dispatcher(Store& store, Options options);
+  ~Dispatcher();
+
+  static void declareConfig(config::Schema& schema);
+  static Options optionsFrom(const config::Config& config);
+
+  // Before start(): the adapters (or endpoints) that messages are handed to, by egress name.
+  void addEgress(Adapter& adapter);
+  void start();
+  // Makes the dispatcher look for due work now (thread-safe, cheap).
+  void wake();
+  // Stops leasing, then waits until every submitted message has its outcome recorded or the deadline
+  // passes; what is still leased then is recovered at the next start.
+  void stop(std::chrono::milliseconds deadline);
+
+  // Delay before attempt number `attempts + 1`, without jitter.
+  static std::int64_t backoffMs(const Options& options, int attempts);
+  const EgressCounters* counters(const std::string& egress) const;
+
+ private:
+  void run();
+  std::size_t dispatchRound(TimeMs now);
+  void complete(const StoredMessage& message, EgressCounters& counters, DeliveryOutcome outcome);
+
+  Store& store_;
+  Options options_;
+  std::map<std::string, Adapter*> egresses_;
+  std::map<std::string, std::unique_ptr<EgressCounters>> counters_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool woken_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace cpmgw
