@@ -1,1 +1,245 @@
-// (being written)
+#include "harness.h"
+
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace cpmgw::test {
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds deadline) {
+  auto until = std::chrono::steady_clock::now() + deadline;
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "cpmgw-it-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+void writeFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+std::string iniText(const std::map<std::string, std::string>& settings) {
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> sections;
+  for (const auto& [key, value] : settings) {
+    auto dot = key.find('.');
+    sections[key.substr(0, dot)].emplace_back(key.substr(dot + 1), value);
+  }
+  std::string text;
+  for (const auto& [section, keys] : sections) {
+    text += "[" + section + "]\n";
+    for (const auto& [k, v] : keys) text += k + " = " + v + "\n";
+  }
+  return text;
+}
+
+namespace {
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& outputPath,
+            const std::map<std::string, std::string>& env) {
+  std::vector<char*> argv;
+  argv.push_back(const_cast<char*>(CPMGW_BINARY));
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::vector<std::string> envStrings;
+  for (char** e = environ; *e; ++e) {
+    std::string s = *e;
+    auto name = s.substr(0, s.find('='));
+    if (!env.count(name) && name != "NOTIFY_SOCKET" && name != "WATCHDOG_USEC" && name != "WATCHDOG_PID")
+      envStrings.push_back(s);
+  }
+  for (const auto& [k, v] : env) envStrings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : envStrings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, outputPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, CPMGW_BINARY, &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) throw std::runtime_error(std::string("posix_spawn failed: ") + std::strerror(rc));
+  return pid;
+}
+
+// Waits for the child up to `deadline`; nullopt when it is still running.
+std::optional<int> waitChild(pid_t pid, std::chrono::milliseconds deadline, int* signalOut = nullptr) {
+  std::optional<int> result;
+  eventually(
+      [&] {
+        int status = 0;
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r != pid) return false;
+        if (WIFEXITED(status)) {
+          result = WEXITSTATUS(status);
+        } else {
+          result = -1;
+          if (signalOut) *signalOut = WTERMSIG(status);
+        }
+        return true;
+      },
+      deadline);
+  return result;
+}
+
+}  // namespace
+
+ProcessResult runCpmgw(const std::vector<std::string>& args, std::chrono::milliseconds deadline) {
+  TempDir dir;
+  ProcessResult result;
+  pid_t pid = spawn(args, dir.file("out"), {});
+  auto code = waitChild(pid, deadline, &result.signal);
+  if (!code) {
+    ::kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+    result.signal = SIGKILL;
+  } else {
+    result.exitCode = *code;
+  }
+  result.output = readFile(dir.file("out"));
+  return result;
+}
+
+Gateway::Gateway(std::map<std::string, std::string> overrides, std::map<std::string, std::string> env)
+    : env_(std::move(env)) {
+  data_ = dir_.file("data");
+  config_ = dir_.file("cpmgw.ini");
+  logPath_ = dir_.file("cpmgw.log");
+  std::map<std::string, std::string> settings = {
+      {"general.data_dir", data_},
+      {"general.log_level", "debug"},
+      {"general.drain_timeout", "5s"},
+      {"admin.host", "127.0.0.1"},
+      {"admin.port", "0"},
+      {"routing.local_domains", "localhost"},
+      {"routing.interwork_prefixes", "tel:"},
+      {"routing.interwork_egress", "loopback"},
+      {"adapters.enabled", "loopback"},
+  };
+  for (auto& [k, v] : overrides) settings[k] = v;
+  writeFile(config_, iniText(settings));
+}
+
+Gateway::~Gateway() {
+  if (pid_ > 0 && !exit_) {
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+bool Gateway::start(std::chrono::milliseconds deadline) {
+  exit_.reset();
+  port_ = 0;
+  auto before = readFile(logPath_).size();
+  pid_ = spawn({"--config", config_}, logPath_, env_);
+  static const std::regex kListening(R"(admin API listening on https?://[^ \n]*:(\d+)\n)");
+  bool ok = eventually(
+      [&] {
+        if (!running()) return true;
+        auto text = readFile(logPath_).substr(before);
+        std::smatch m;
+        if (text.find("ready") == std::string::npos || !std::regex_search(text, m, kListening)) return false;
+        port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+        return true;
+      },
+      deadline);
+  if (!ok || port_ == 0) return false;
+  token_ = readFile(data_ + "/admin.token");
+  while (!token_.empty() && token_.back() == '\n') token_.pop_back();
+  return true;
+}
+
+bool Gateway::running() {
+  if (pid_ <= 0 || exit_) return false;
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == pid_) {
+    exit_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return false;
+  }
+  return true;
+}
+
+int Gateway::stop(std::chrono::milliseconds deadline) {
+  if (!running()) return exit_.value_or(-1);
+  ::kill(pid_, SIGTERM);
+  auto code = waitChild(pid_, deadline);
+  if (!code) {
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    exit_ = -1;
+  } else {
+    exit_ = *code;
+  }
+  return *exit_;
+}
+
+void Gateway::kill9() {
+  if (!running()) return;
+  ::kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  exit_ = -1;
+}
+
+std::string Gateway::log() const { return readFile(logPath_); }
+
+bool Gateway::waitForLog(const std::string& needle, std::chrono::milliseconds deadline) const {
+  return eventually([&] { return log().find(needle) != std::string::npos; }, deadline);
+}
+
+HttpAnswer Gateway::http(const std::string& method, const std::string& path, const std::string& body,
+                         const std::map<std::string, std::string>& headers, bool auth) const {
+  Poco::Net::HTTPClientSession session("127.0.0.1", port_);
+  session.setTimeout(Poco::Timespan(10, 0));
+  Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+  if (auth) request.set("Authorization", "Bearer " + token_);
+  for (const auto& [k, v] : headers) request.set(k, v);
+  if (!body.empty() || method == "POST" || method == "PUT") request.setContentLength(static_cast<std::streamsize>(body.size()));
+  session.sendRequest(request) << body;
+  Poco::Net::HTTPResponse response;
+  std::istream& in = session.receiveResponse(response);
+  HttpAnswer answer;
+  answer.status = static_cast<int>(response.getStatus());
+  Poco::StreamCopier::copyToString(in, answer.body);
+  for (const auto& [k, v] : response) answer.headers[k] = v;
+  return answer;
+}
+
+}  // namespace cpmgw::test

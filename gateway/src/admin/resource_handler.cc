@@ -7,6 +7,7 @@
 #include <openssl/crypto.h>
 
 #include <istream>
+#include <limits>
 
 #include "admin/handlers.h"
 #include "admin/json_response.h"
@@ -53,6 +54,8 @@ void ResourceHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco:
   } catch (const HttpError& e) {
     log.information("admin %s %s from %s: %d %s", request.getMethod(), request.getURI(), peer,
                     static_cast<int>(e.status), e.detail);
+    // The body may be partly unread: the connection cannot carry another request.
+    if (request.getMethod() != "GET" && request.getMethod() != "HEAD") response.setKeepAlive(false);
     if (!response.sent()) sendError(response, e.status, e.detail);
   } catch (const Poco::Net::NetException& e) {
     log.information("admin %s %s from %s: connection error: %s", request.getMethod(), request.getURI(), peer,
@@ -71,6 +74,12 @@ Poco::JSON::Object::Ptr ResourceHandler::readJsonObject(Poco::Net::HTTPServerReq
   }
   // The size limit is checked before reading when the length is declared, and while reading otherwise.
   if (request.hasContentLength() && static_cast<std::uint64_t>(request.getContentLength64()) > ctx().maxBody) {
+    // A modest excess is read and dropped so the client sees the 413 rather than a connection reset;
+    // anything larger is not read at all and the connection closes after the answer.
+    constexpr std::uint64_t kDiscardLimit = 1 << 20;
+    if (static_cast<std::uint64_t>(request.getContentLength64()) <= kDiscardLimit) {
+      request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+    }
     throw HttpError{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
                     "body larger than " + std::to_string(ctx().maxBody) + " bytes"};
   }
