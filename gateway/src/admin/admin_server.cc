@@ -93,10 +93,11 @@ void AdminServer::start() {
                                                          options_.certFile, options_.clientCaFile, verify);
     tls->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
                           Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
-    socket = Poco::Net::SecureServerSocket(address, 64, tls);
-  } else {
-    socket = Poco::Net::ServerSocket(address, 64);
+    socket = Poco::Net::SecureServerSocket(tls);
   }
+  // SO_REUSEADDR for quick restarts, but never SO_REUSEPORT: a second instance on the same port must fail.
+  socket.bind(address, true, false);
+  socket.listen(64);
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
   params->setMaxThreads(options_.threads);
   params->setMaxQueued(256);
