@@ -88,10 +88,7 @@ void RoutingPolicy::declareConfig(config::Schema& schema) {
 RoutingPolicy RoutingPolicy::from(const config::Config& config) {
   RoutingPolicy p;
   for (auto& d : config.getList("routing.local_domains")) p.localDomains.push_back(lower(d));
-  for (auto& prefix : config.getList("routing.interwork_prefixes")) {
-    auto n = startsWith(prefix, "tel:") ? "tel:" + prefix.substr(4) : prefix;
-    p.interworkPrefixes.push_back(n);
-  }
+  p.interworkPrefixes = config.getList("routing.interwork_prefixes");
   p.interworkEgress = config.getString("routing.interwork_egress");
   p.defaultEgress = config.getString("routing.default_egress");
   return p;

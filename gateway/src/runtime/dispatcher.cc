@@ -161,14 +161,6 @@ void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters
       store_.ack(message.id, outcome.reason.empty() ? "delivered" : outcome.reason, outcome.externalIds, done);
       return;
     case DeliveryOutcome::Kind::RetryAfter: {
-      if (now - message.createdAt > options_.maxAgeMs) {
-        ++counters.failed;
-        logger().notice("message %s to %s failed after %d attempts: %s", message.id, message.to,
-                        message.attempts + 1, outcome.reason);
-        store_.fail(message.id, "expired after retries: " + outcome.reason, done);
-        return;
-      }
-      ++counters.retried;
       std::int64_t delay = outcome.retryAfterMs;
       if (delay <= 0) {
         // +-10 % jitter spreads the retries of messages that failed together.
@@ -176,6 +168,15 @@ void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters
         delay = backoffMs(options_, message.attempts);
         delay += static_cast<std::int64_t>(static_cast<double>(delay) * (static_cast<double>(rng() % 201) - 100) / 1000);
       }
+      // A retry that could only happen after max_age is no retry: fail now and say why.
+      if (now + delay - message.createdAt > options_.maxAgeMs) {
+        ++counters.failed;
+        logger().notice("message %s to %s failed after %d attempts, max_age reached: %s", message.id, message.to,
+                        message.attempts + 1, outcome.reason);
+        store_.fail(message.id, "expired after retries: " + outcome.reason, done);
+        return;
+      }
+      ++counters.retried;
       logger().information("message %s to %s via %s: retry in %?dms: %s", message.id, message.to, message.egress,
                            delay, outcome.reason);
       store_.nack(message.id, now + delay, outcome.reason, done);

@@ -1,0 +1,244 @@
+// The dispatcher over a real store in a temporary directory, with a scripted egress.
+#include "runtime/dispatcher.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <mutex>
+
+namespace cpmgw {
+namespace {
+
+// An egress whose answers the test decides: it keeps every callback until the test releases it.
+class ScriptedEgress : public Adapter {
+ public:
+  const std::string& name() const override { return name_; }
+  void start(AdapterSink&) override {}
+  void submit(const StoredMessage& m, DeliveryCallback done) override {
+    std::lock_guard lock(mutex_);
+    pending_.emplace_back(m, std::move(done));
+    cv_.notify_all();
+  }
+  void stop(bool) override {}
+  std::size_t queued() const override {
+    std::lock_guard lock(mutex_);
+    return pending_.size();
+  }
+  AdapterHealth health() const override { return {AdapterHealth::State::Up, {}}; }
+
+  // Waits until at least n submissions are pending (bounded).
+  bool waitPending(std::size_t n) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, std::chrono::seconds(10), [&] { return pending_.size() >= n; });
+  }
+  // Answers the oldest pending submission.
+  StoredMessage answer(DeliveryOutcome outcome) {
+    std::unique_lock lock(mutex_);
+    auto [m, done] = std::move(pending_.front());
+    pending_.erase(pending_.begin());
+    lock.unlock();
+    done(std::move(outcome));
+    return m;
+  }
+
+ private:
+  std::string name_ = "scripted";
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::pair<StoredMessage, DeliveryCallback>> pending_;
+};
+
+class DispatcherTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cpmgw-dispatch-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    Store::Options o;
+    o.path = dir_ + "/store.db";
+    store_ = Store::open(o);
+  }
+  void TearDown() override {
+    dispatcher_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void startDispatcher(Dispatcher::Options o) {
+    dispatcher_ = std::make_unique<Dispatcher>(*store_, o);
+    dispatcher_->addEgress(egress_);
+    dispatcher_->start();
+  }
+  std::string enqueue(const std::string& to, TimeMs createdAt = 0) {
+    Message m;
+    m.from = "sip:alice@localhost";
+    m.to = to;
+    m.body = "x";
+    m.egress = "scripted";
+    m.createdAt = createdAt;
+    std::promise<EnqueueResult> p;
+    store_->enqueue(m, 0, [&p](EnqueueResult r) { p.set_value(r); });
+    auto r = p.get_future().get();
+    EXPECT_EQ(r.status, EnqueueResult::Status::Stored);
+    if (dispatcher_) dispatcher_->wake();
+    return r.id;
+  }
+  // Polls the store for a state (bounded): outcomes are recorded asynchronously.
+  bool waitState(const std::string& id, MessageState state) {
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < until) {
+      store_->flush();
+      if (auto m = store_->get(id); m && m->state == state) return true;
+    }
+    return false;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+  ScriptedEgress egress_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+TEST(Backoff, DoublesUpToTheCapWithoutOverflow) {
+  Dispatcher::Options o;
+  o.retryBaseMs = 1000;
+  o.retryCapMs = 300'000;
+  EXPECT_EQ(Dispatcher::backoffMs(o, 0), 1000);
+  EXPECT_EQ(Dispatcher::backoffMs(o, 1), 2000);
+  EXPECT_EQ(Dispatcher::backoffMs(o, 8), 256'000);
+  EXPECT_EQ(Dispatcher::backoffMs(o, 9), 300'000);
+  EXPECT_EQ(Dispatcher::backoffMs(o, 1000), 300'000);
+  EXPECT_EQ(Dispatcher::backoffMs(o, -1), 1000);
+}
+
+TEST_F(DispatcherTest, DeliveredMessagesAreAcked) {
+  startDispatcher({});
+  auto id = enqueue("tel:+15550100");
+  ASSERT_TRUE(egress_.waitPending(1));
+  auto outcome = DeliveryOutcome::delivered("ok");
+  outcome.externalIds.push_back({"test", "ext-1"});
+  egress_.answer(outcome);
+  ASSERT_TRUE(waitState(id, MessageState::Delivered));
+  EXPECT_EQ(store_->findByExternalId({"test", "ext-1"}), id);
+  EXPECT_EQ(dispatcher_->counters("scripted")->delivered.load(), 1);
+}
+
+TEST_F(DispatcherTest, RetriesAreScheduledWithBackoffAndJitter) {
+  Dispatcher::Options o;
+  o.retryBaseMs = 60'000;  // far beyond the test: the message must stay queued
+  startDispatcher(o);
+  auto id = enqueue("tel:+15550100");
+  ASSERT_TRUE(egress_.waitPending(1));
+  TimeMs before = nowMs();
+  egress_.answer(DeliveryOutcome::retry("peer busy"));
+  ASSERT_TRUE(waitState(id, MessageState::Queued));
+  auto m = store_->get(id);
+  EXPECT_EQ(m->lastError, "peer busy");
+  EXPECT_GE(m->nextAttemptAt, before + 54'000);
+  EXPECT_LE(m->nextAttemptAt, nowMs() + 66'000);
+  EXPECT_EQ(dispatcher_->counters("scripted")->retried.load(), 1);
+}
+
+TEST_F(DispatcherTest, RetryAfterFromThePeerIsHonoured) {
+  startDispatcher({});
+  auto id = enqueue("tel:+15550100");
+  ASSERT_TRUE(egress_.waitPending(1));
+  TimeMs before = nowMs();
+  egress_.answer(DeliveryOutcome::retry("throttled", 120'000));
+  ASSERT_TRUE(waitState(id, MessageState::Queued));
+  auto m = store_->get(id);
+  EXPECT_GE(m->nextAttemptAt, before + 120'000);
+  EXPECT_LE(m->nextAttemptAt, nowMs() + 120'000);
+}
+
+TEST_F(DispatcherTest, PermanentFailuresAreRecorded) {
+  startDispatcher({});
+  auto id = enqueue("tel:+15550100");
+  ASSERT_TRUE(egress_.waitPending(1));
+  egress_.answer(DeliveryOutcome::failed("unknown subscriber"));
+  ASSERT_TRUE(waitState(id, MessageState::Failed));
+  EXPECT_EQ(store_->get(id)->lastError, "unknown subscriber");
+}
+
+TEST_F(DispatcherTest, MessagesOlderThanMaxAgeFailInsteadOfGoingOut) {
+  Dispatcher::Options o;
+  o.maxAgeMs = 1000;
+  auto id = enqueue("tel:+15550100", nowMs() - 5000);
+  startDispatcher(o);
+  ASSERT_TRUE(waitState(id, MessageState::Failed));
+  EXPECT_NE(store_->get(id)->lastError.find("expired"), std::string::npos);
+  EXPECT_EQ(egress_.queued(), 0u);
+}
+
+TEST_F(DispatcherTest, ARetryThatWouldComeAfterMaxAgeFailsNow) {
+  Dispatcher::Options o;
+  o.maxAgeMs = 60'000;
+  o.retryBaseMs = 5'000;
+  auto young = enqueue("tel:+15550100");
+  auto old = enqueue("tel:+15550101", nowMs() - 59'000);
+  startDispatcher(o);
+  ASSERT_TRUE(egress_.waitPending(2));
+  egress_.answer(DeliveryOutcome::retry("later"));
+  egress_.answer(DeliveryOutcome::retry("later"));
+  ASSERT_TRUE(waitState(young, MessageState::Queued));
+  ASSERT_TRUE(waitState(old, MessageState::Failed));
+  EXPECT_EQ(store_->get(old)->lastError, "expired after retries: later");
+}
+
+TEST_F(DispatcherTest, InFlightIsBoundedPerEgress) {
+  Dispatcher::Options o;
+  o.maxInFlight = 3;
+  startDispatcher(o);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(enqueue("tel:+1555010" + std::to_string(i)));
+  ASSERT_TRUE(egress_.waitPending(3));
+  // Give it every chance to exceed the bound: the store is flushed and the dispatcher woken repeatedly.
+  for (int i = 0; i < 20; ++i) {
+    dispatcher_->wake();
+    store_->flush();
+    EXPECT_LE(egress_.queued(), 3u);
+  }
+  for (int delivered = 0; delivered < 10; ++delivered) {
+    ASSERT_TRUE(egress_.waitPending(1));
+    EXPECT_LE(egress_.queued(), 3u);
+    egress_.answer(DeliveryOutcome::delivered());
+  }
+  for (const auto& id : ids) EXPECT_TRUE(waitState(id, MessageState::Delivered)) << id;
+}
+
+TEST_F(DispatcherTest, ConversationOrderIsKeptAcrossRetries) {
+  Dispatcher::Options o;
+  o.retryBaseMs = 1;
+  o.retryCapMs = 1;
+  startDispatcher(o);
+  auto first = enqueue("tel:+15550100");
+  auto second = enqueue("tel:+15550100");
+  ASSERT_TRUE(egress_.waitPending(1));
+  auto m = egress_.answer(DeliveryOutcome::retry("try again"));
+  EXPECT_EQ(m.id, first);
+  ASSERT_TRUE(egress_.waitPending(1));
+  m = egress_.answer(DeliveryOutcome::delivered());
+  EXPECT_EQ(m.id, first);  // the first again, not the second
+  ASSERT_TRUE(egress_.waitPending(1));
+  m = egress_.answer(DeliveryOutcome::delivered());
+  EXPECT_EQ(m.id, second);
+}
+
+TEST_F(DispatcherTest, StopWaitsForOutcomesInFlight) {
+  startDispatcher({});
+  auto id = enqueue("tel:+15550100");
+  ASSERT_TRUE(egress_.waitPending(1));
+  auto answered = std::async(std::launch::async, [&] {
+    // Answers while stop() is waiting.
+    egress_.answer(DeliveryOutcome::delivered());
+  });
+  dispatcher_->stop(std::chrono::seconds(10));
+  answered.get();
+  store_->flush();
+  EXPECT_EQ(store_->get(id)->state, MessageState::Delivered);
+}
+
+}  // namespace
+}  // namespace cpmgw
