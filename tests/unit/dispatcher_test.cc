@@ -62,6 +62,7 @@ class DispatcherTest : public ::testing::Test {
     store_ = Store::open(o);
   }
   void TearDown() override {
+    while (egress_.queued() > 0) egress_.answer(DeliveryOutcome::retry("test over"));
     dispatcher_.reset();
     store_.reset();
     std::filesystem::remove_all(dir_);

@@ -14,7 +14,13 @@ Poco::Logger& logger() { return Poco::Logger::get("cpmgw.dispatcher"); }
 
 Dispatcher::Dispatcher(Store& store, Options options) : store_(store), options_(options) {}
 
-Dispatcher::~Dispatcher() { stop(std::chrono::milliseconds(0)); }
+Dispatcher::~Dispatcher() {
+  // Outcome callbacks refer to this object: wait for every one (adapters must answer each submit,
+  // and the store completes every write), however long stop()'s deadline was.
+  stopThread();
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [this] { return idle(); });
+}
 
 void Dispatcher::declareConfig(config::Schema& schema) {
   using config::Type;
@@ -67,23 +73,28 @@ void Dispatcher::start() {
 void Dispatcher::wake() {
   std::lock_guard lock(mutex_);
   woken_ = true;
-  cv_.notify_one();
+  cv_.notify_all();  // the loop, and stop() or the destructor waiting for in-flight outcomes
 }
 
-void Dispatcher::stop(std::chrono::milliseconds deadline) {
+void Dispatcher::stopThread() {
   {
     std::lock_guard lock(mutex_);
     if (!thread_.joinable()) return;
     stopping_ = true;
-    cv_.notify_one();
+    cv_.notify_all();
   }
   thread_.join();
+}
+
+bool Dispatcher::idle() const {
+  return std::all_of(counters_.begin(), counters_.end(), [](auto& c) { return c.second->inFlight.load() == 0; });
+}
+
+bool Dispatcher::stop(std::chrono::milliseconds deadline) {
+  stopThread();
   // Outcomes still arriving are recorded through the store; wait for them up to the deadline.
-  auto until = std::chrono::steady_clock::now() + deadline;
   std::unique_lock lock(mutex_);
-  cv_.wait_until(lock, until, [this] {
-    return std::all_of(counters_.begin(), counters_.end(), [](auto& c) { return c.second->inFlight.load() == 0; });
-  });
+  return cv_.wait_for(lock, deadline, [this] { return idle(); });
 }
 
 void Dispatcher::run() {

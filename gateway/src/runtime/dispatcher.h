@@ -46,8 +46,9 @@ class Dispatcher {
   // Makes the dispatcher look for due work now (thread-safe, cheap).
   void wake();
   // Stops leasing, then waits until every submitted message has its outcome recorded or the deadline
-  // passes; what is still leased then is recovered at the next start.
-  void stop(std::chrono::milliseconds deadline);
+  // passes (returns false then; what is still leased is recovered at the next start). The destructor
+  // waits for the rest: outcomes arriving later must still find this object.
+  bool stop(std::chrono::milliseconds deadline);
 
   // Delay before attempt number `attempts + 1`, without jitter.
   static std::int64_t backoffMs(const Options& options, int attempts);
@@ -55,6 +56,8 @@ class Dispatcher {
 
  private:
   void run();
+  void stopThread();
+  bool idle() const;
   std::size_t dispatchRound(TimeMs now);
   void complete(const StoredMessage& message, EgressCounters& counters, DeliveryOutcome outcome);
 
