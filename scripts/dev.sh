@@ -75,7 +75,8 @@ case "$cmd" in
       corpus=tests/fuzz/corpus/${name#fuzz_}
       work=$(mktemp -d)
       echo "dev.sh: $name for ${seconds}s over $corpus"
-      "$target" -max_total_time="$seconds" -max_len=65536 "$work" "$corpus"
+      mkdir -p build-fuzz/artifacts
+      "$target" -max_total_time="$seconds" -max_len=65536 -artifact_prefix=build-fuzz/artifacts/ "$work" "$corpus"
       rm -rf "$work"
     done
     ;;

@@ -21,7 +21,8 @@ TEST(NormaliseAddress, AcceptsAndCleans) {
 
 TEST(NormaliseAddress, RefusesWhatItCannotRoute) {
   for (const char* bad : {"", "tel:", "tel:+", "tel:+1abc", "tel:12+3", "mailto:a@b", "sip:", "sip:a@", "sip:a b@host",
-                          "sip:\"x\"@host", "http://x", "tel:+1\r\n555", "sip:a@ho<st"}) {
+                          "sip:\"x\"@host", "http://x", "tel:+1\r\n555", "sip:a@ho<st", "sips:b\x7f", "sip:a@h\xc3\xa9",
+                          "sip:\xfe@host"}) {
     EXPECT_EQ(normaliseAddress(bad), "") << bad;
   }
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string_view>
 
 #include "cpmgw/config.h"
 
@@ -42,9 +43,13 @@ std::string normaliseSip(const std::string& scheme, const std::string& rest) {
   std::string user = at == std::string::npos ? std::string{} : core.substr(0, at);
   std::string host = lower(at == std::string::npos ? core : core.substr(at + 1));
   if (host.empty()) return {};
-  for (char c : user + host) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == '"' || c == '<' || c == '>') return {};
-  }
+  // RFC 3261 characters only (parameters and headers were cut off above); anything else is not routable.
+  auto allowed = [](const std::string& part, std::string_view extra) {
+    return std::all_of(part.begin(), part.end(), [extra](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || extra.find(c) != std::string_view::npos;
+    });
+  };
+  if (!allowed(user, "-_.!~*'()%&=+$,/") || !allowed(host, "-.[]:")) return {};
   return scheme + ":" + (user.empty() ? host : user + "@" + host);
 }
 
