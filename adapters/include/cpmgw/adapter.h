@@ -11,7 +11,7 @@
 //    and return only when no callback into the core can happen any more;
 //  - report queued() and health() from any thread.
 // An adapter MAY: split and reassemble (SMS segments), transcode (GSM 7 / UCS-2, media adaptation),
-// answer submit() with retry-after to ask for throttling.
+// answer submit() with retry-after to ask for throttling, serve admin resources (createAdminHandler).
 //
 // Adapters are created from configuration by type name through the explicit factory list in
 // adapters/registry.cc: a new adapter is one folder plus one line there.
@@ -25,7 +25,15 @@
 #include "cpmgw/message.h"
 #include "cpmgw/store.h"
 
+namespace Poco::Net {
+class HTTPRequestHandler;
+}  // namespace Poco::Net
+
 namespace cpmgw {
+
+namespace admin {
+struct AdminAuth;
+}  // namespace admin
 
 namespace config {
 class Schema;
@@ -60,6 +68,15 @@ class Adapter {
   virtual void stop(bool drain) = 0;
   virtual std::size_t queued() const = 0;  // submitted, `done` not yet called
   virtual AdapterHealth health() const = 0;
+  // MAY: serve admin resources of its own. `path` holds the segments after /v1 (e.g. {"smpp", "accounts"}); return
+  // nullptr for a path that is not the adapter's. Handlers derive from admin::ResourceHandler (admin/resource_handler.h),
+  // which authenticates with `auth`. Called on admin API threads.
+  virtual Poco::Net::HTTPRequestHandler* createAdminHandler(const std::vector<std::string>& path,
+                                                             const std::shared_ptr<const admin::AdminAuth>& auth) {
+    (void)path;
+    (void)auth;
+    return nullptr;
+  }
 };
 
 struct AdapterFactory {

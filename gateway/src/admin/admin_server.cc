@@ -41,6 +41,12 @@ class AdminRouter final : public Poco::Net::HTTPRequestHandlerFactory {
       if (seg.size() == 4 && r == "messages" && isMessageId(seg[2]) && seg[3] == "retry")
         return new MessageRetryHandler(context_, {seg[2]});
     }
+    if (seg.size() >= 2 && seg[0] == "v1") {
+      std::vector<std::string> path(seg.begin() + 1, seg.end());
+      for (Adapter* adapter : context_->adapters) {
+        if (auto* handler = adapter->createAdminHandler(path, context_)) return handler;
+      }
+    }
     return new NotFoundHandler(context_);
   }
 

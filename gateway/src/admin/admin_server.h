@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "admin/resource_handler.h"
 #include "cpmgw/adapter.h"
 #include "cpmgw/message_core.h"
 #include "cpmgw/store.h"
@@ -24,13 +25,11 @@ class Config;
 class Dispatcher;
 
 // What the handlers may use. Everything here is thread-safe.
-struct AdminContext {
+struct AdminContext : admin::AdminAuth {
   Store* store = nullptr;
   MessageCore* core = nullptr;
   const Dispatcher* dispatcher = nullptr;
   std::vector<Adapter*> adapters;
-  std::string token;           // bearer token required on everything but /v1/health
-  std::uint64_t maxBody = 1 << 20;
   TimeMs startedAt = 0;
   std::function<bool()> ready;  // /v1/health answers 503 until this is true
 };

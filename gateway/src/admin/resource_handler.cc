@@ -9,7 +9,9 @@
 #include <istream>
 #include <limits>
 
-#include "admin/handlers.h"
+#include "admin/resource_handler.h"
+
+#include <algorithm>
 #include "admin/json_response.h"
 
 namespace cpmgw::admin {
@@ -34,7 +36,7 @@ void ResourceHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco:
   auto& log = Poco::Logger::get("cpmgw.admin");
   const std::string peer = request.clientAddress().toString();
   try {
-    if (requiresAuth_ && !tokenMatches(ctx().token, request.get("Authorization", ""))) {
+    if (requiresAuth_ && !tokenMatches(auth_->token, request.get("Authorization", ""))) {
       log.warning("admin request %s %s from %s refused: missing or wrong bearer token", request.getMethod(),
                   request.getURI(), peer);
       response.set("WWW-Authenticate", "Bearer realm=\"cpmgw\"");
@@ -73,7 +75,7 @@ Poco::JSON::Object::Ptr ResourceHandler::readJsonObject(Poco::Net::HTTPServerReq
     throw HttpError{HTTPResponse::HTTP_UNSUPPORTED_MEDIA_TYPE, "the body must be application/json"};
   }
   // The size limit is checked before reading when the length is declared, and while reading otherwise.
-  if (request.hasContentLength() && static_cast<std::uint64_t>(request.getContentLength64()) > ctx().maxBody) {
+  if (request.hasContentLength() && static_cast<std::uint64_t>(request.getContentLength64()) > auth_->maxBody) {
     // A modest excess is read and dropped so the client sees the 413 rather than a connection reset;
     // anything larger is not read at all and the connection closes after the answer.
     constexpr std::uint64_t kDiscardLimit = 1 << 20;
@@ -81,16 +83,16 @@ Poco::JSON::Object::Ptr ResourceHandler::readJsonObject(Poco::Net::HTTPServerReq
       request.stream().ignore(std::numeric_limits<std::streamsize>::max());
     }
     throw HttpError{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
-                    "body larger than " + std::to_string(ctx().maxBody) + " bytes"};
+                    "body larger than " + std::to_string(auth_->maxBody) + " bytes"};
   }
   std::string body;
   std::istream& in = request.stream();
   char buf[8192];
   while (in.read(buf, sizeof buf) || in.gcount() > 0) {
     body.append(buf, static_cast<std::size_t>(in.gcount()));
-    if (body.size() > ctx().maxBody) {
+    if (body.size() > auth_->maxBody) {
       throw HttpError{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
-                      "body larger than " + std::to_string(ctx().maxBody) + " bytes"};
+                      "body larger than " + std::to_string(auth_->maxBody) + " bytes"};
     }
   }
   try {
@@ -104,10 +106,6 @@ Poco::JSON::Object::Ptr ResourceHandler::readJsonObject(Poco::Net::HTTPServerReq
   } catch (const Poco::BadCastException&) {
     throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "the body must be a JSON object"};
   }
-}
-
-void NotFoundHandler::serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse&) {
-  throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "no resource at " + request.getURI()};
 }
 
 }  // namespace cpmgw::admin
