@@ -75,6 +75,19 @@ struct DeliveryOutcome {
   static DeliveryOutcome failed(std::string reason) { return {Kind::Failed, 0, std::move(reason), {}}; }
 };
 
+// Message::attributes keys that more than one module reads. Values are plain text.
+namespace attr {
+// The sender wants delivery reports: a comma-separated subset of positive-delivery, negative-delivery, display
+// (the CPIM imdn.Disposition-Notification values; SMPP registered_delivery maps onto them).
+inline constexpr const char* kReportRequest = "report.request";
+// The sender's own id for the message, which reports must quote (CPIM imdn.Message-ID; SMPP message_id).
+inline constexpr const char* kSenderMessageId = "report.sender_message_id";
+// This message IS a delivery report: the gateway id of the message it reports on, and its status
+// (delivered, failed, forbidden, error, displayed). An egress renders it in its own form (IMDN, SMPP receipt).
+inline constexpr const char* kReportOf = "report.of";
+inline constexpr const char* kReportStatus = "report.status";
+}  // namespace attr
+
 // A delivery report travelling back towards the original sender (IMDN, SMPP DLR, MM7 DeliveryReport).
 struct Report {
   std::string messageId;  // gateway id of the original message, when known
