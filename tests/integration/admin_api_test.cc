@@ -130,6 +130,16 @@ TEST_F(AdminApi, MessageGoesThroughLoopbackAndComesBack) {
   EXPECT_TRUE(eventually([&] { return gw.get("/v1/messages/" + id).body.find("report delivered") != std::string::npos; }));
 }
 
+TEST_F(AdminApi, RecipientFilterIsNormalisedAndKeepsPlus) {
+  std::string id = submit("tel:+15550177");
+  ASSERT_TRUE(eventually([&] { return stateOf(id) == "delivered"; }));
+  for (const char* query : {"to=tel:+15550177", "to=tel%3A%2B15550177", "to=%2B1%20555%200177"}) {
+    auto list = json(gw.get(std::string("/v1/messages?") + query))->getArray("messages");
+    ASSERT_EQ(list->size(), 1u) << query;
+    EXPECT_EQ(list->getObject(0)->getValue<std::string>("id"), id);
+  }
+}
+
 TEST_F(AdminApi, ClientReferenceMakesResubmissionADuplicate) {
   std::string id = submit("tel:+15550101", R"(,"client_ref":"order-42")");
   auto again = gw.postJson("/v1/messages",

@@ -89,7 +89,18 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"[admin]\ntls_cert_file = /nonexistent/cert.pem\n", "tls_cert_file"},
                       BadConfig{"[admin]\nhost = 0.0.0.0\n", "token_file"},
                       BadConfig{"[adapters]\nenabled = carrier-pigeon\n", "carrier-pigeon"},
-                      BadConfig{"[routing]\ndefault_egress = nowhere\n", "default_egress"}));
+                      BadConfig{"[routing]\ndefault_egress = nowhere\n", "default_egress"},
+                      BadConfig{"[adapters]\nenabled = loopback, loopback\n", "listed twice"},
+                      BadConfig{"[dispatcher]\nretry_base = 10m\nretry_cap = 1m\n", "retry_cap"}));
+
+TEST(CheckConfig, ShortTokenFileIsRefusedBeforeStart) {
+  TempDir dir;
+  writeFile(dir.file("token"), "short\n");
+  writeFile(dir.file("c.ini"), "[admin]\ntoken_file = " + dir.file("token") + "\n");
+  auto r = runCpmgw({"--config", dir.file("c.ini"), "--check-config"});
+  EXPECT_EQ(r.exitCode, 1) << r.output;
+  EXPECT_NE(r.output.find("at least 16 characters"), std::string::npos) << r.output;
+}
 
 TEST(CheckConfig, UnreadableFile) {
   auto r = runCpmgw({"--config", "/nonexistent/cpmgw.ini", "--check-config"});

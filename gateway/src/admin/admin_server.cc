@@ -4,10 +4,12 @@
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StringTokenizer.h>
 #include <Poco/URI.h>
+#include <openssl/ssl.h>
 
 #include "admin/handlers.h"
 #include "cpmgw/config.h"
@@ -68,14 +70,15 @@ void AdminServer::declareConfig(config::Schema& schema) {
   schema.add({"admin", "tls_client_ca_file", Type::ReadableFile, "",
               "PEM CA bundle: when set, clients must also present a certificate it signed (mTLS)."});
   schema.add({"admin", "threads", Type::Int, "8", "Request handler threads.", 1, 256});
-  schema.add({"admin", "timeout", Type::Duration, "10s", "Read/write timeout of a request (slow clients are cut).",
-              100});
+  schema.add(
+      {"admin", "timeout", Type::Duration, "10s", "Read/write timeout of a request (slow clients are cut).", 100});
   schema.add({"admin", "max_body", Type::Size, "1M", "Largest request body accepted (413 beyond).", 1, 1 << 30});
 }
 
 AdminServer::Options AdminServer::optionsFrom(const config::Config& config) {
   Options o;
   o.host = config.getString("admin.host");
+  if (o.host == "*") o.host = "0.0.0.0";
   o.port = config.getPort("admin.port");
   o.certFile = config.getString("admin.tls_cert_file");
   o.keyFile = config.getString("admin.tls_key_file");
@@ -88,7 +91,9 @@ AdminServer::Options AdminServer::optionsFrom(const config::Config& config) {
 AdminServer::AdminServer(Options options, std::shared_ptr<AdminContext> context)
     : options_(std::move(options)), context_(std::move(context)) {}
 
-AdminServer::~AdminServer() { stop(); }
+AdminServer::~AdminServer() {
+  stop();
+}
 
 void AdminServer::start() {
   Poco::Net::SocketAddress address(options_.host, options_.port);
@@ -99,6 +104,11 @@ void AdminServer::start() {
                                                          options_.certFile, options_.clientCaFile, verify);
     tls->disableProtocols(Poco::Net::Context::PROTO_SSLV2 | Poco::Net::Context::PROTO_SSLV3 |
                           Poco::Net::Context::PROTO_TLSV1 | Poco::Net::Context::PROTO_TLSV1_1);
+    // Client certificates are checked against the CA, not against the client's IP address.
+    tls->enableExtendedCertificateVerification(false);
+    if (SSL_CTX_check_private_key(tls->sslContext()) != 1) {
+      throw Poco::Net::SSLContextException(options_.keyFile + " does not match " + options_.certFile);
+    }
     socket = Poco::Net::SecureServerSocket(tls);
   }
   // SO_REUSEADDR for quick restarts, but never SO_REUSEPORT: a second instance on the same port must fail.
@@ -125,7 +135,9 @@ void AdminServer::stop() {
   }
 }
 
-std::uint16_t AdminServer::port() const { return server_ ? server_->port() : 0; }
+std::uint16_t AdminServer::port() const {
+  return server_ ? server_->port() : 0;
+}
 
 std::string AdminServer::url() const {
   std::string host = options_.host.find(':') != std::string::npos ? "[" + options_.host + "]" : options_.host;

@@ -27,6 +27,7 @@ class CoreHandler : public ResourceHandler {
 class HealthHandler final : public CoreHandler {
  public:
   explicit HealthHandler(std::shared_ptr<AdminContext> c) : CoreHandler(std::move(c), {}, false) {}
+
  protected:
   std::vector<std::string> allowed() const override { return {"GET", "HEAD"}; }
   void serve(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override;
@@ -35,6 +36,7 @@ class HealthHandler final : public CoreHandler {
 class StatusHandler final : public CoreHandler {
  public:
   using CoreHandler::CoreHandler;
+
  protected:
   std::vector<std::string> allowed() const override { return {"GET"}; }
   void serve(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override;
@@ -43,6 +45,7 @@ class StatusHandler final : public CoreHandler {
 class AdaptersHandler final : public CoreHandler {
  public:
   using CoreHandler::CoreHandler;
+
  protected:
   std::vector<std::string> allowed() const override { return {"GET"}; }
   void serve(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) override;
@@ -52,6 +55,7 @@ class AdaptersHandler final : public CoreHandler {
 class MessagesHandler final : public CoreHandler {
  public:
   using CoreHandler::CoreHandler;
+
  protected:
   std::vector<std::string> allowed() const override { return {"GET", "POST"}; }
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
@@ -61,6 +65,7 @@ class MessagesHandler final : public CoreHandler {
 class MessageHandler final : public CoreHandler {
  public:
   using CoreHandler::CoreHandler;
+
  protected:
   std::vector<std::string> allowed() const override { return {"GET", "DELETE"}; }
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
@@ -70,6 +75,7 @@ class MessageHandler final : public CoreHandler {
 class MessageRetryHandler final : public CoreHandler {
  public:
   using CoreHandler::CoreHandler;
+
  protected:
   std::vector<std::string> allowed() const override { return {"POST"}; }
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
@@ -79,6 +85,7 @@ class MessageRetryHandler final : public CoreHandler {
 class NotFoundHandler final : public CoreHandler {
  public:
   explicit NotFoundHandler(std::shared_ptr<AdminContext> c) : CoreHandler(std::move(c), {}, true) {}
+
  protected:
   std::vector<std::string> allowed() const override { return {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"}; }
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;

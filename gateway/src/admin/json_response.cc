@@ -5,10 +5,34 @@
 #include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/Timestamp.h>
+#include <Poco/URI.h>
 
 #include <sstream>
 
 namespace cpmgw::admin {
+
+std::vector<std::pair<std::string, std::string>> queryParameters(const std::string& uri) {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto q = uri.find('?');
+  if (q == std::string::npos) return out;
+  std::string query =
+      uri.substr(q + 1, uri.find('#', q) == std::string::npos ? std::string::npos : uri.find('#', q) - q - 1);
+  std::size_t start = 0;
+  while (start <= query.size()) {
+    auto amp = query.find('&', start);
+    std::string part = query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
+    if (!part.empty()) {
+      auto eq = part.find('=');
+      std::string key, value;
+      Poco::URI::decode(part.substr(0, eq), key, false);
+      if (eq != std::string::npos) Poco::URI::decode(part.substr(eq + 1), value, false);
+      out.emplace_back(std::move(key), std::move(value));
+    }
+    if (amp == std::string::npos) break;
+    start = amp + 1;
+  }
+  return out;
+}
 
 bool isValidUtf8(std::string_view s) {
   std::size_t i = 0;

@@ -7,6 +7,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "cpmgw/message.h"
 
@@ -18,6 +20,9 @@ void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::
 void sendError(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
                const std::string& detail);
 bool isValidUtf8(std::string_view s);
+// The query parameters of a request URI, percent-decoded. A '+' stays a '+' (RFC 3986: tel:+1555... works
+// unencoded), unlike HTML form decoding.
+std::vector<std::pair<std::string, std::string>> queryParameters(const std::string& uri);
 // ISO 8601 UTC with milliseconds, or null for 0.
 Poco::Dynamic::Var isoTime(TimeMs t);
 Poco::JSON::Object::Ptr messageJson(const StoredMessage& m);

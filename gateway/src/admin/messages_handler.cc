@@ -6,6 +6,7 @@
 
 #include "admin/handlers.h"
 #include "admin/json_response.h"
+#include "cpmgw/router.h"
 
 namespace cpmgw::admin {
 
@@ -35,10 +36,14 @@ StoredMessage loadMessage(AdminContext& ctx, const std::string& id) {
 void answerWrite(AdminContext& ctx, Poco::Net::HTTPServerResponse& response, const std::string& id,
                  const WriteResult& r) {
   switch (r.status) {
-    case WriteResult::Status::Ok: break;
-    case WriteResult::Status::NotFound: throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "no message " + id};
-    case WriteResult::Status::Conflict: throw HttpError{HTTPResponse::HTTP_CONFLICT, r.error};
-    case WriteResult::Status::Error: throw HttpError{HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, r.error};
+    case WriteResult::Status::Ok:
+      break;
+    case WriteResult::Status::NotFound:
+      throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "no message " + id};
+    case WriteResult::Status::Conflict:
+      throw HttpError{HTTPResponse::HTTP_CONFLICT, r.error};
+    case WriteResult::Status::Error:
+      throw HttpError{HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, r.error};
   }
   sendJson(response, HTTPResponse::HTTP_OK, messageJson(loadMessage(ctx, id)));
 }
@@ -68,27 +73,31 @@ void MessagesHandler::serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HT
         o->set("id", r.id);
         o->set("duplicate", r.status == SubmitResult::Status::Duplicate);
         response.set("Location", "/v1/messages/" + r.id);
-        sendJson(response, r.status == SubmitResult::Status::Accepted ? HTTPResponse::HTTP_ACCEPTED : HTTPResponse::HTTP_OK,
-                 o);
+        sendJson(response,
+                 r.status == SubmitResult::Status::Accepted ? HTTPResponse::HTTP_ACCEPTED : HTTPResponse::HTTP_OK, o);
         return;
-      case SubmitResult::Status::Invalid: throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, r.reason};
-      case SubmitResult::Status::NoRoute: throw HttpError{HTTPResponse::HTTP_NOT_FOUND, r.reason};
+      case SubmitResult::Status::Invalid:
+        throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, r.reason};
+      case SubmitResult::Status::NoRoute:
+        throw HttpError{HTTPResponse::HTTP_NOT_FOUND, r.reason};
       case SubmitResult::Status::Overloaded:
         response.set("Retry-After", "1");
         throw HttpError{HTTPResponse::HTTP_SERVICE_UNAVAILABLE, r.reason};
-      case SubmitResult::Status::Error: throw HttpError{HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, r.reason};
+      case SubmitResult::Status::Error:
+        throw HttpError{HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, r.reason};
     }
     return;
   }
 
   MessageFilter filter;
-  for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
+  for (const auto& [key, value] : queryParameters(request.getURI())) {
     if (key == "state") {
       MessageState s{};
       if (!parseMessageState(value, s)) throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "unknown state " + value};
       filter.state = s;
     } else if (key == "to") {
-      filter.to = value;
+      // Addresses are stored normalised; so is the filter (an unusable one simply matches nothing).
+      filter.to = normaliseAddress(value).empty() ? value : normaliseAddress(value);
     } else if (key == "egress") {
       filter.egress = value;
     } else if (key == "limit") {

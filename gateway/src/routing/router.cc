@@ -14,7 +14,9 @@ std::string lower(std::string s) {
   return s;
 }
 
-bool startsWith(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
+bool startsWith(const std::string& s, const std::string& prefix) {
+  return s.compare(0, prefix.size(), prefix) == 0;
+}
 
 std::string normaliseTel(const std::string& number) {
   std::string out = "tel:";
@@ -57,9 +59,12 @@ std::string normaliseSip(const std::string& scheme, const std::string& rest) {
 
 std::string RoutingDecision::name() const {
   switch (action) {
-    case Action::Deliver: return "deliver";
-    case Action::Interwork: return "interwork";
-    case Action::Reject: return "reject";
+    case Action::Deliver:
+      return "deliver";
+    case Action::Interwork:
+      return "interwork";
+    case Action::Reject:
+      return "reject";
   }
   return "reject";
 }
@@ -108,6 +113,8 @@ RoutingDecision Router::decide(const Message& message) const {
   }
   if (startsWith(to, "sip:") || startsWith(to, "sips:")) {
     auto host = to.substr(to.find('@') == std::string::npos ? to.find(':') + 1 : to.find('@') + 1);
+    if (auto colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos)
+      host.erase(colon);  // the port does not change whose user it is
     if (std::find(policy_.localDomains.begin(), policy_.localDomains.end(), host) != policy_.localDomains.end()) {
       return {RoutingDecision::Action::Deliver, kSipEgress, "local CPM user"};
     }

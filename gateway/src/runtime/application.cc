@@ -33,7 +33,9 @@ namespace {
 constexpr int kExitConfig = 78;   // EX_CONFIG: systemd must not restart into the same error
 constexpr int kExitDataErr = 65;  // EX_DATAERR: the store refused to open
 
-Poco::Logger& gatewayLog() { return Poco::Logger::get("cpmgw"); }
+Poco::Logger& gatewayLog() {
+  return Poco::Logger::get("cpmgw");
+}
 
 void declareGeneralConfig(config::Schema& schema) {
   using config::Type;
@@ -54,6 +56,17 @@ bool isLoopback(const std::string& host) {
   return Poco::Net::IPAddress::tryParse(host, ip) && ip.isLoopback();
 }
 
+std::string readTokenFile(const std::string& path) {
+  std::ifstream in(path);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
+  auto first = token.find_first_not_of(" \t");
+  token.erase(0, first == std::string::npos ? token.size() : first);
+  if (token.size() < 16) throw config::ConfigError(path + ": the admin token must be at least 16 characters");
+  return token;
+}
+
 // Semantic checks across keys, after every key is valid on its own. Throws config::ConfigError.
 void checkConsistency(const config::Config& config) {
   const std::string& file = config.sourcePath();
@@ -61,6 +74,11 @@ void checkConsistency(const config::Config& config) {
     throw config::ConfigError(file + ": " + where + ": " + what);
   };
   auto enabled = config.getList("adapters.enabled");
+  for (std::size_t i = 0; i < enabled.size(); ++i) {
+    if (std::find(enabled.begin(), enabled.begin() + static_cast<std::ptrdiff_t>(i), enabled[i]) !=
+        enabled.begin() + static_cast<std::ptrdiff_t>(i))
+      fail("[adapters] enabled", "'" + enabled[i] + "' listed twice");
+  }
   for (const auto& name : enabled) {
     bool known = false;
     for (const auto& f : adapterFactories()) known = known || f.type == name;
@@ -69,8 +87,10 @@ void checkConsistency(const config::Config& config) {
   auto egressKnown = [&](const std::string& e) {
     return e == kSipEgress || std::find(enabled.begin(), enabled.end(), e) != enabled.end();
   };
-  if (!config.getList("routing.interwork_prefixes").empty() && !egressKnown(config.getString("routing.interwork_egress")))
-    fail("[routing] interwork_egress", "'" + config.getString("routing.interwork_egress") + "' is not an enabled adapter");
+  if (!config.getList("routing.interwork_prefixes").empty() &&
+      !egressKnown(config.getString("routing.interwork_egress")))
+    fail("[routing] interwork_egress",
+         "'" + config.getString("routing.interwork_egress") + "' is not an enabled adapter");
   auto def = config.getString("routing.default_egress");
   if (!def.empty() && !egressKnown(def)) fail("[routing] default_egress", "'" + def + "' is not an enabled adapter");
   bool cert = !config.getString("admin.tls_cert_file").empty();
@@ -80,15 +100,9 @@ void checkConsistency(const config::Config& config) {
     fail("[admin] tls_client_ca_file", "needs tls_cert_file and tls_key_file");
   if (config.getString("admin.token_file").empty() && !isLoopback(config.getString("admin.host")))
     fail("[admin] token_file", "required when the admin API listens on a non-loopback address");
-}
-
-std::string readTokenFile(const std::string& path) {
-  std::ifstream in(path);
-  std::string token;
-  std::getline(in, token);
-  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
-  if (token.size() < 16) throw config::ConfigError(path + ": the admin token must be at least 16 characters");
-  return token;
+  if (auto tokenFile = config.getString("admin.token_file"); !tokenFile.empty()) readTokenFile(tokenFile);
+  if (config.getDuration("dispatcher.retry_cap") < config.getDuration("dispatcher.retry_base"))
+    fail("[dispatcher] retry_cap", "shorter than retry_base");
 }
 
 // A fresh random token for a loopback-only admin API without a configured one, written 0600 for the admin.
@@ -124,7 +138,9 @@ void GatewayApplication::defineOptions(Poco::Util::OptionSet& options) {
   // Application's options only: ServerApplication's --daemon/--pidfile have no place under systemd.
   Poco::Util::Application::defineOptions(options);
   options.addOption(Poco::Util::Option("config", "c", "Configuration file (INI).")
-                        .required(false).repeatable(false).argument("FILE"));
+                        .required(false)
+                        .repeatable(false)
+                        .argument("FILE"));
   options.addOption(Poco::Util::Option("check-config", "", "Validate the configuration and exit 0 (valid) or 1."));
   options.addOption(Poco::Util::Option("dump-default", "", "Print a commented default configuration and exit."));
   options.addOption(Poco::Util::Option("version", "v", "Print the version and exit."));
@@ -157,13 +173,18 @@ int GatewayApplication::main(const std::vector<std::string>& args) {
       help.format(std::cout);
       return EXIT_OK;
     }
-    case Mode::Version: std::cout << "cpmgw " << CPMGW_VERSION << "\n"; return EXIT_OK;
-    case Mode::DumpDefault: std::cout << fullSchema().dumpDefault(); return EXIT_OK;
-    default: break;
+    case Mode::Version:
+      std::cout << "cpmgw " << CPMGW_VERSION << "\n";
+      return EXIT_OK;
+    case Mode::DumpDefault:
+      std::cout << fullSchema().dumpDefault();
+      return EXIT_OK;
+    default:
+      break;
   }
   if (configPath_.empty()) {
     std::cerr << "cpmgw: --config FILE is required (cpmgw --dump-default prints a starting point)\n";
-    return kExitConfig;
+    return mode_ == Mode::CheckConfig ? 1 : kExitConfig;
   }
   auto schema = fullSchema();
   config::Config config;

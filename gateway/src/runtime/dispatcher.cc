@@ -9,7 +9,9 @@
 
 namespace cpmgw {
 namespace {
-Poco::Logger& logger() { return Poco::Logger::get("cpmgw.dispatcher"); }
+Poco::Logger& logger() {
+  return Poco::Logger::get("cpmgw.dispatcher");
+}
 }  // namespace
 
 Dispatcher::Dispatcher(Store& store, Options options) : store_(store), options_(options) {}
@@ -29,8 +31,8 @@ void Dispatcher::declareConfig(config::Schema& schema) {
   schema.add({"dispatcher", "batch", Type::Int, "256", "Most messages leased per round and egress.", 1, 100000});
   schema.add({"dispatcher", "max_in_flight", Type::Int, "1024",
               "Per egress: most messages handed out whose outcome is not known yet.", 1, 1000000});
-  schema.add({"dispatcher", "retry_base", Type::Duration, "1s", "Delay before the first retry; doubles per attempt.",
-              1});
+  schema.add(
+      {"dispatcher", "retry_base", Type::Duration, "1s", "Delay before the first retry; doubles per attempt.", 1});
   schema.add({"dispatcher", "retry_cap", Type::Duration, "5m", "Longest delay between two attempts.", 1});
   schema.add({"dispatcher", "max_age", Type::Duration, "1d",
               "A message still undelivered this long after it arrived fails instead of being retried.", 1000});
@@ -121,7 +123,8 @@ void Dispatcher::run() {
     if (handed > 0) continue;  // more may be due right away
     TimeMs wakeAt = now + options_.pollMs;
     try {
-      if (auto due = store_.nextDue(names)) wakeAt = std::min(wakeAt, std::max(*due, now + 1));
+      if (auto due = names.empty() ? std::nullopt : store_.nextDue(names))
+        wakeAt = std::min(wakeAt, std::max(*due, now + 1));
     } catch (const std::exception& e) {
       logger().error("reading next due time failed: %s", std::string(e.what()));
     }
@@ -177,7 +180,8 @@ void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters
         // +-10 % jitter spreads the retries of messages that failed together.
         thread_local std::minstd_rand rng{std::random_device{}()};
         delay = backoffMs(options_, message.attempts);
-        delay += static_cast<std::int64_t>(static_cast<double>(delay) * (static_cast<double>(rng() % 201) - 100) / 1000);
+        delay +=
+            static_cast<std::int64_t>(static_cast<double>(delay) * (static_cast<double>(rng() % 201) - 100) / 1000);
       }
       // A retry that could only happen after max_age is no retry: fail now and say why.
       if (now + delay - message.createdAt > options_.maxAgeMs) {
@@ -188,8 +192,8 @@ void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters
         return;
       }
       ++counters.retried;
-      logger().information("message %s to %s via %s: retry in %?dms: %s", message.id, message.to, message.egress,
-                           delay, outcome.reason);
+      logger().information("message %s to %s via %s: retry in %?dms: %s", message.id, message.to, message.egress, delay,
+                           outcome.reason);
       store_.nack(message.id, now + delay, outcome.reason, done);
       return;
     }

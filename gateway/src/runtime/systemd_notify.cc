@@ -6,10 +6,18 @@
 
 namespace cpmgw::systemd {
 
-void ready(const std::string& status) { sd_notify(0, ("READY=1\nSTATUS=" + status).c_str()); }
-void stopping() { sd_notify(0, "STOPPING=1\nSTATUS=draining"); }
-void status(const std::string& text) { sd_notify(0, ("STATUS=" + text).c_str()); }
-void watchdog() { sd_notify(0, "WATCHDOG=1"); }
+void ready(const std::string& status) {
+  sd_notify(0, ("READY=1\nSTATUS=" + status).c_str());
+}
+void stopping() {
+  sd_notify(0, "STOPPING=1\nSTATUS=draining");
+}
+void status(const std::string& text) {
+  sd_notify(0, ("STATUS=" + text).c_str());
+}
+void watchdog() {
+  sd_notify(0, "WATCHDOG=1");
+}
 
 std::chrono::milliseconds watchdogPingInterval() {
   std::uint64_t usec = 0;
