@@ -1,2 +1,106 @@
-// (being written)
-int main() { return 0; }
+// Load generator for the crash-safety test: writes to the store at argv[1] from several threads until it
+// is killed. Every completed write is reported on stdout as one line, "E <id>" once an enqueue committed
+// and "A <id>" once an ack committed, so the parent knows exactly what the store has promised.
+#include <openssl/sha.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <semaphore>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cpmgw/store.h"
+
+namespace {
+
+using namespace cpmgw;
+
+// The body of a message is a function of its id alone (the parent recomputes it): 1..4096 bytes
+// expanded from SHA-256(id). Must match bodyFor() in store_crash_test.cc.
+std::string bodyFor(const std::string& id) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(id.data()), id.size(), digest);
+  std::size_t length = 1 + ((static_cast<std::size_t>(digest[0]) << 8 | digest[1]) % 4096);
+  std::string body(length, '\0');
+  for (std::size_t i = 0; i < length; ++i)
+    body[i] =
+        static_cast<char>(digest[i % SHA256_DIGEST_LENGTH] ^ static_cast<unsigned char>(i / SHA256_DIGEST_LENGTH));
+  return body;
+}
+
+// One write(2) per line: a pipe write below PIPE_BUF is atomic, so a kill never leaves half a line.
+void report(char kind, const std::string& id) {
+  std::string line = std::string(1, kind) + " " + id + "\n";
+  if (::write(STDOUT_FILENO, line.data(), line.size()) != static_cast<ssize_t>(line.size())) std::_Exit(3);
+}
+
+constexpr int kProducers = 4;
+constexpr std::ptrdiff_t kInFlightPerProducer = 32;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: %s DB_PATH [SEED]\n", argv[0]);
+    return 2;
+  }
+  unsigned seed = argc > 2 ? static_cast<unsigned>(std::strtoul(argv[2], nullptr, 10)) : 1;
+  Store::Options options;
+  options.path = argv[1];
+  std::unique_ptr<Store> store;
+  try {
+    store = Store::open(options);
+    store->recover(0);  // the previous run was killed: nothing it leased is in flight any more
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "store_crash_child: %s\n", e.what());
+    return 1;
+  }
+
+  std::vector<std::thread> threads;
+  for (int p = 0; p < kProducers; ++p) {
+    threads.emplace_back([&store, p, seed] {
+      std::mt19937 rng(seed * 31 + static_cast<unsigned>(p));
+      std::counting_semaphore<kInFlightPerProducer> slots(kInFlightPerProducer);
+      for (;;) {
+        slots.acquire();
+        Message m;
+        m.id = newMessageId();
+        m.from = "sip:producer" + std::to_string(p) + "@crash.test";
+        m.to = "tel:+1555" + std::to_string(rng() % 50);
+        m.contentType = "application/octet-stream";
+        m.body = bodyFor(m.id);
+        m.ingress = "crash";
+        m.egress = "loopback";
+        m.externalIds = {{"crash", m.id}};
+        std::string id = m.id;
+        store->enqueue(std::move(m), 0, [&slots, id](EnqueueResult r) {
+          if (r.status == EnqueueResult::Status::Stored) report('E', id);
+          slots.release();
+        });
+      }
+    });
+  }
+
+  // The dispatcher side: lease, then ack; one message in three is sent round once more first.
+  threads.emplace_back([&store] {
+    for (;;) {
+      TimeMs now = nowMs();
+      auto leased = store->lease(64, now, now + 60000, {});
+      if (leased.empty()) std::this_thread::yield();
+      for (const auto& m : leased) {
+        if (m.attempts > 0 || m.seq % 3 != 0) {
+          store->ack(m.id, "delivered", {{"crash-out", m.id}}, [id = m.id](WriteResult r) {
+            if (r.status == WriteResult::Status::Ok) report('A', id);
+          });
+        } else {
+          store->nack(m.id, now, "try again", {});
+        }
+      }
+    }
+  });
+  for (auto& t : threads) t.join();
+  return 0;
+}

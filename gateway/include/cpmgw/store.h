@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cpmgw/message.h"
+#include "cpmgw/users.h"
 
 namespace cpmgw {
 
@@ -103,6 +104,19 @@ class Store {
   // Delivered or already Deleted).
   virtual WriteResult retry(const std::string& id, const std::string& detail) = 0;
   virtual WriteResult remove(const std::string& id, const std::string& detail) = 0;
+
+  // Makes every Queued message to `to` for `egress` due at `dueAt` (a CPM user registered: deferred messages
+  // go now). `done` gets how many; it runs on the writer thread.
+  virtual void reschedule(const std::string& to, const std::string& egress, TimeMs dueAt,
+                          std::function<void(std::size_t)> done) = 0;
+  // Fails every Queued message created before `createdBefore` (max_age for messages that never became
+  // deliverable, such as those for users who never came back). Returns them, failed, for reports.
+  virtual std::vector<StoredMessage> expire(TimeMs createdBefore, const std::string& detail) = 0;
+
+  // CPM users (credentials, enabled). Synchronous and durable.
+  virtual void putUser(const UserRecord& user) = 0;
+  virtual bool removeUser(const std::string& uri) = 0;
+  virtual std::vector<UserRecord> loadUsers() = 0;
 
   // Adds a history event without changing state (reports, notes). Asynchronous like ack.
   virtual void note(const std::string& id, const std::string& detail, std::function<void(WriteResult)> done) = 0;

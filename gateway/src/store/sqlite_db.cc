@@ -1,0 +1,176 @@
+#include "store/sqlite_db.h"
+
+#include <utility>
+
+namespace cpmgw::store {
+
+namespace {
+
+[[noreturn]] void raise(sqlite3* db, int rc, const std::string& context) {
+  int code = db ? sqlite3_extended_errcode(db) : rc;
+  const char* msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+  throw SqliteError(code, context + ": " + (msg ? msg : sqlite3_errstr(rc)));
+}
+
+}  // namespace
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  int rc = sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(stmt_);
+    stmt_ = nullptr;
+    raise(db, rc, "prepare \"" + std::string(sql) + "\"");
+  }
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), stmt_(std::exchange(other.stmt_, nullptr)) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    db_ = std::exchange(other.db_, nullptr);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+  }
+  return *this;
+}
+
+Statement::~Statement() {
+  sqlite3_finalize(stmt_);
+}
+
+void Statement::check(int rc, const char* what) const {
+  if (rc != SQLITE_OK) raise(db_, rc, what);
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  check(sqlite3_bind_int64(stmt_, index, value), "bind");
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  // A non-null pointer keeps an empty string distinct from NULL.
+  check(sqlite3_bind_text64(stmt_, index, text.empty() ? "" : text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
+        "bind");
+  return *this;
+}
+
+Statement& Statement::bindBlob(int index, std::string_view bytes) {
+  check(sqlite3_bind_blob64(stmt_, index, bytes.empty() ? "" : bytes.data(), bytes.size(), SQLITE_TRANSIENT), "bind");
+  return *this;
+}
+
+Statement& Statement::bindNull(int index) {
+  check(sqlite3_bind_null(stmt_, index), "bind");
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  const char* sql = sqlite3_sql(stmt_);
+  raise(db_, rc, std::string("step \"") + (sql ? sql : "") + "\"");
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+}
+
+void Statement::reset() {
+  // The error of a failed step was already reported by step(); reset only returns it again.
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+bool Statement::isNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+std::int64_t Statement::columnInt(int column) const {
+  return sqlite3_column_int64(stmt_, column);
+}
+
+std::string Statement::columnText(int column) const {
+  auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  if (!text) return {};
+  return std::string(text, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+std::string Statement::columnBlob(int column) const {
+  auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  if (!data) return {};
+  return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+Database::Database(const std::string& path, int flags) : path_(path) {
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    int code = db_ ? sqlite3_extended_errcode(db_) : rc;
+    sqlite3_close_v2(db_);
+    db_ = nullptr;
+    throw SqliteError(code, "open " + path + ": " + msg);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+}
+
+Database::~Database() {
+  cache_.clear();  // statements must be finalised before the connection closes
+  sqlite3_close_v2(db_);
+}
+
+void Database::exec(const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw SqliteError(sqlite3_extended_errcode(db_), "exec \"" + sql + "\": " + msg);
+  }
+}
+
+Statement Database::prepare(std::string_view sql) {
+  return Statement(db_, sql);
+}
+
+StatementUse Database::cached(const std::string& sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) it = cache_.emplace(sql, std::make_unique<Statement>(db_, sql)).first;
+  return StatementUse(*it->second);
+}
+
+std::int64_t Database::queryInt(const std::string& sql) {
+  Statement stmt = prepare(sql);
+  return stmt.step() ? stmt.columnInt(0) : 0;
+}
+
+std::string Database::queryText(const std::string& sql) {
+  Statement stmt = prepare(sql);
+  return stmt.step() ? stmt.columnText(0) : std::string();
+}
+
+void Database::setBusyTimeout(int ms) {
+  sqlite3_busy_timeout(db_, ms);
+}
+
+Transaction::Transaction(Database& db, const char* begin) : db_(db) {
+  db_.cached(begin)->run();
+}
+
+Transaction::~Transaction() {
+  if (!open_) return;
+  try {
+    db_.cached("ROLLBACK")->run();
+  } catch (const SqliteError&) {
+    // Nothing to undo when SQLite already rolled the transaction back itself (e.g. after SQLITE_FULL).
+  }
+}
+
+void Transaction::commit() {
+  db_.cached("COMMIT")->run();
+  open_ = false;
+}
+
+}  // namespace cpmgw::store

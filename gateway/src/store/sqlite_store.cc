@@ -1,0 +1,1157 @@
+// The SQLite implementation of Store: one writer thread doing group commit, a pool of read-only
+// connections for queries.
+#include <Poco/Logger.h>
+#include <pthread.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <mutex>
+#include <thread>
+#include <tuple>
+
+#include "cpmgw/config.h"
+#include "cpmgw/store.h"
+#include "store/migrations.h"
+#include "store/sqlite_db.h"
+
+namespace cpmgw {
+
+namespace {
+
+using store::Database;
+using store::SqliteError;
+using store::Statement;
+
+constexpr int kBusyTimeoutMs = 10000;
+
+// ---------------------------------------------------------------------------------------------------
+// attributes <-> JSON text. A flat object of strings only, so a small exact codec is enough: bytes
+// above 0x7f pass through untouched, which keeps any value byte-identical on the way back.
+
+void appendJsonString(std::string& out, const std::string& s) {
+  out += '"';
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  out += '"';
+}
+
+std::string encodeAttributes(const std::map<std::string, std::string>& attributes) {
+  std::string out = "{";
+  for (const auto& [key, value] : attributes) {
+    if (out.size() > 1) out += ',';
+    appendJsonString(out, key);
+    out += ':';
+    appendJsonString(out, value);
+  }
+  out += '}';
+  return out;
+}
+
+class JsonReader {
+ public:
+  explicit JsonReader(std::string_view text) : text_(text) {}
+
+  std::map<std::string, std::string> object() {
+    std::map<std::string, std::string> result;
+    expect('{');
+    if (peek() == '}') {
+      ++pos_;
+    } else {
+      for (;;) {
+        std::string key = string();
+        expect(':');
+        result[std::move(key)] = string();
+        char c = next();
+        if (c == '}') break;
+        if (c != ',') throw std::runtime_error("expected ',' or '}'");
+      }
+    }
+    if (peek() != '\0') throw std::runtime_error("trailing characters");
+    return result;
+  }
+
+ private:
+  char peek() {
+    while (pos_ < text_.size() && std::strchr(" \t\r\n", text_[pos_])) ++pos_;
+    return pos_ < text_.size() ? text_[pos_] : '\0';
+  }
+  char next() {
+    char c = peek();
+    if (c == '\0') throw std::runtime_error("unexpected end");
+    ++pos_;
+    return c;
+  }
+  void expect(char c) {
+    if (next() != c) throw std::runtime_error(std::string("expected '") + c + "'");
+  }
+  unsigned hex4() {
+    if (pos_ + 4 > text_.size()) throw std::runtime_error("short \\u escape");
+    unsigned v = 0;
+    for (int i = 0; i < 4; ++i) {
+      char c = text_[pos_++];
+      v <<= 4;
+      if (c >= '0' && c <= '9')
+        v |= static_cast<unsigned>(c - '0');
+      else if (c >= 'a' && c <= 'f')
+        v |= static_cast<unsigned>(c - 'a' + 10);
+      else if (c >= 'A' && c <= 'F')
+        v |= static_cast<unsigned>(c - 'A' + 10);
+      else
+        throw std::runtime_error("bad \\u escape");
+    }
+    return v;
+  }
+  static void appendUtf8(std::string& out, unsigned cp) {
+    if (cp < 0x80) {
+      out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      out += static_cast<char>(0xc0 | (cp >> 6));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else if (cp < 0x10000) {
+      out += static_cast<char>(0xe0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    } else {
+      out += static_cast<char>(0xf0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3f));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+      out += static_cast<char>(0x80 | (cp & 0x3f));
+    }
+  }
+  std::string string() {
+    expect('"');
+    std::string out;
+    for (;;) {
+      if (pos_ >= text_.size()) throw std::runtime_error("unterminated string");
+      char c = text_[pos_++];
+      if (c == '"') return out;
+      if (c != '\\') {
+        out += c;
+        continue;
+      }
+      if (pos_ >= text_.size()) throw std::runtime_error("unterminated escape");
+      char e = text_[pos_++];
+      switch (e) {
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
+        case 'u': {
+          unsigned cp = hex4();
+          if (cp >= 0xd800 && cp < 0xdc00 && pos_ + 6 <= text_.size() && text_[pos_] == '\\' &&
+              text_[pos_ + 1] == 'u') {
+            pos_ += 2;
+            unsigned low = hex4();
+            cp = 0x10000 + ((cp - 0xd800) << 10) + (low - 0xdc00);
+          }
+          appendUtf8(out, cp);
+          break;
+        }
+        default:
+          throw std::runtime_error("bad escape");
+      }
+    }
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Row mapping
+
+const std::string kColumns =
+    "id, seq, from_addr, to_addr, content_type, body, file_ref, ingress, egress, decision, attributes, state, "
+    "attempts, created_at, updated_at, next_attempt_at, lease_until, last_error";
+
+std::string stateText(MessageState s) {
+  return std::string(toString(s));
+}
+
+StoredMessage readMessage(const Statement& row) {
+  StoredMessage m;
+  m.id = row.columnText(0);
+  m.seq = row.columnInt(1);
+  m.from = row.columnText(2);
+  m.to = row.columnText(3);
+  m.contentType = row.columnText(4);
+  m.body = row.columnBlob(5);
+  m.fileRef = row.columnText(6);
+  m.ingress = row.columnText(7);
+  m.egress = row.columnText(8);
+  m.decision = row.columnText(9);
+  try {
+    m.attributes = JsonReader(row.columnText(10)).object();
+  } catch (const std::exception& e) {
+    throw std::runtime_error("message " + m.id + ": attributes are not a JSON object of strings: " + e.what());
+  }
+  std::string state = row.columnText(11);
+  if (!parseMessageState(state, m.state)) throw std::runtime_error("message " + m.id + ": unknown state " + state);
+  m.attempts = static_cast<int>(row.columnInt(12));
+  m.createdAt = row.columnInt(13);
+  m.updatedAt = row.columnInt(14);
+  m.nextAttemptAt = row.columnInt(15);
+  m.leaseUntil = row.columnInt(16);
+  m.lastError = row.columnText(17);
+  return m;
+}
+
+void loadExternalIds(Database& db, StoredMessage& m) {
+  auto stmt = db.cached("SELECT kind, value FROM external_ids WHERE message_seq = ?1 ORDER BY rowid");
+  stmt->bind(1, m.seq);
+  while (stmt->step()) m.externalIds.push_back({stmt->columnText(0), stmt->columnText(1)});
+}
+
+std::vector<std::string> distinct(std::vector<std::string> values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  return values;
+}
+
+Poco::Logger& logger() {
+  return Poco::Logger::get("cpmgw.store");
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Write operations queued for the writer thread.
+
+class Op {
+ public:
+  virtual ~Op() = default;
+  // Runs inside the batch transaction, in its own savepoint; throwing rolls back this operation only.
+  virtual void apply() = 0;
+  // The operation did not commit (apply threw, or the whole transaction failed).
+  virtual void failed(const std::string& error) noexcept = 0;
+  // After the commit, outside every lock: hand the result over.
+  virtual void complete() noexcept = 0;
+};
+
+// An operation whose result (EnqueueResult or WriteResult) goes to a callback.
+template <class Result, class Fn>
+class CallbackOp final : public Op {
+ public:
+  CallbackOp(Fn fn, std::function<void(Result)> done) : fn_(std::move(fn)), done_(std::move(done)) {}
+  void apply() override { result_ = fn_(); }
+  void failed(const std::string& error) noexcept override {
+    result_ = Result{};
+    result_.status = Result::Status::Error;
+    result_.error = error;
+  }
+  void complete() noexcept override {
+    if (!done_) return;
+    try {
+      done_(std::move(result_));
+    } catch (const std::exception& e) {
+      logger().error("store callback threw: %s", std::string(e.what()));
+    } catch (...) {
+      logger().error("store callback threw a non-standard exception");
+    }
+  }
+
+ private:
+  Fn fn_;
+  std::function<void(Result)> done_;
+  Result result_;
+};
+
+// An operation a caller waits for; a failure reaches the caller as StoreError from the future.
+template <class Result, class Fn>
+class WaitOp final : public Op {
+ public:
+  explicit WaitOp(Fn fn) : fn_(std::move(fn)) {}
+  std::future<Result> future() { return promise_.get_future(); }
+  void apply() override { result_ = fn_(); }
+  void failed(const std::string& error) noexcept override {
+    result_.reset();
+    error_ = error;
+  }
+  void complete() noexcept override {
+    if (result_)
+      promise_.set_value(std::move(*result_));
+    else
+      promise_.set_exception(std::make_exception_ptr(StoreError(error_)));
+  }
+
+ private:
+  Fn fn_;
+  std::promise<Result> promise_;
+  std::optional<Result> result_;
+  std::string error_;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Read-only connections, handed out one per query.
+
+class ReaderPool {
+ public:
+  ReaderPool(const std::string& path, std::size_t size) {
+    for (std::size_t i = 0; i < size; ++i) {
+      auto db = std::make_unique<Database>(path, SQLITE_OPEN_READONLY);
+      db->setBusyTimeout(kBusyTimeoutMs);
+      idle_.push_back(std::move(db));
+    }
+  }
+
+  class Borrowed {
+   public:
+    Borrowed(ReaderPool& pool, std::unique_ptr<Database> db) : pool_(pool), db_(std::move(db)) {}
+    Borrowed(const Borrowed&) = delete;
+    Borrowed& operator=(const Borrowed&) = delete;
+    ~Borrowed() { pool_.giveBack(std::move(db_)); }
+    Database& operator*() const { return *db_; }
+    Database* operator->() const { return db_.get(); }
+
+   private:
+    ReaderPool& pool_;
+    std::unique_ptr<Database> db_;
+  };
+
+  Borrowed borrow() {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [&] { return !idle_.empty(); });
+    auto db = std::move(idle_.back());
+    idle_.pop_back();
+    return Borrowed(*this, std::move(db));
+  }
+
+ private:
+  void giveBack(std::unique_ptr<Database> db) {
+    {
+      std::lock_guard lock(mutex_);
+      idle_.push_back(std::move(db));
+    }
+    available_.notify_one();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Database>> idle_;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Opening: refuse anything that is not a healthy cpmgw store we understand, before writing a byte.
+
+[[noreturn]] void refuse(const std::string& path, const std::string& reason) {
+  throw StoreError(path + ": " + reason + "; refusing to start");
+}
+
+void checkExistingFile(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) return;
+  if (!fs::is_regular_file(status)) refuse(path, "not a regular file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) refuse(path, "cannot be read");
+  char header[16] = {};
+  in.read(header, sizeof header);
+  auto got = in.gcount();
+  // An empty file is what SQLite itself creates before the first write: treat it as a new store.
+  if (got == 0) return;
+  if (got < static_cast<std::streamsize>(sizeof header) || std::memcmp(header, "SQLite format 3", 16) != 0)
+    refuse(path, "not a SQLite database");
+}
+
+void checkDatabase(Database& db) {
+  const std::string& path = db.path();
+  try {
+    {
+      Statement check = db.prepare("PRAGMA quick_check");
+      std::string first = check.step() ? check.columnText(0) : std::string("no result");
+      if (first != "ok") refuse(path, "database fails quick_check (" + first + ")");
+    }
+    auto appId = static_cast<std::int32_t>(db.queryInt("PRAGMA application_id"));
+    auto version = db.queryInt("PRAGMA user_version");
+    if (appId != 0 && appId != store::kApplicationId) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "0x%08x", static_cast<unsigned>(appId));
+      refuse(path, std::string("not a cpmgw store (application_id ") + hex + ")");
+    }
+    if (appId == 0 && (version != 0 || db.queryInt("SELECT count(*) FROM sqlite_schema") != 0))
+      refuse(path, "a SQLite database of another application (no cpmgw application_id)");
+    if (version > store::latestSchemaVersion())
+      refuse(path, "database schema version " + std::to_string(version) + " is newer than this cpmgw supports (" +
+                       std::to_string(store::latestSchemaVersion()) + ")");
+  } catch (const SqliteError& e) {
+    refuse(path, std::string("cannot be read as a SQLite database (") + e.what() + ")");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(const Options& options);
+  ~SqliteStore() override;
+
+  void enqueue(Message message, TimeMs dueAt, std::function<void(EnqueueResult)> done) override;
+  std::vector<StoredMessage> lease(std::size_t n, TimeMs now, TimeMs until,
+                                   const std::vector<std::string>& egresses) override;
+  void ack(const std::string& id, const std::string& detail, const std::vector<ExternalId>& externalIds,
+           std::function<void(WriteResult)> done) override;
+  void nack(const std::string& id, TimeMs retryAt, const std::string& detail,
+            std::function<void(WriteResult)> done) override;
+  void fail(const std::string& id, const std::string& detail, std::function<void(WriteResult)> done) override;
+  std::size_t recover(TimeMs now) override;
+  WriteResult retry(const std::string& id, const std::string& detail) override;
+  WriteResult remove(const std::string& id, const std::string& detail) override;
+  void note(const std::string& id, const std::string& detail, std::function<void(WriteResult)> done) override;
+  void reschedule(const std::string& to, const std::string& egress, TimeMs dueAt,
+                  std::function<void(std::size_t)> done) override;
+  std::vector<StoredMessage> expire(TimeMs createdBefore, const std::string& detail) override;
+  void putUser(const UserRecord& user) override;
+  bool removeUser(const std::string& uri) override;
+  std::vector<UserRecord> loadUsers() override;
+
+  std::optional<StoredMessage> get(const std::string& id) override;
+  std::optional<std::string> findByExternalId(const ExternalId& ref) override;
+  std::vector<StateEvent> history(const std::string& id) override;
+  std::vector<StoredMessage> list(const MessageFilter& filter) override;
+  std::vector<QueueDepth> queueDepths() override;
+  std::optional<TimeMs> nextDue(const std::vector<std::string>& egresses) override;
+  void flush() override;
+
+ private:
+  // The state of one message as the writer needs it to decide a transition.
+  struct Row {
+    std::int64_t seq = 0;
+    std::string convKey;
+    MessageState state = MessageState::Queued;
+  };
+
+  void submit(std::unique_ptr<Op> op);
+  template <class Result, class Fn>
+  void submitAsync(Fn fn, std::function<void(Result)> done);
+  template <class Result, class Fn>
+  Result submitAndWait(const char* what, Fn fn);
+  void writerLoop();
+  void runBatch(std::vector<std::unique_ptr<Op>>& batch);
+
+  // Writer-thread helpers (run inside the batch transaction).
+  std::optional<Row> findRow(const std::string& id);
+  void addEvent(const std::string& id, std::int64_t seq, TimeMs at, MessageState state, const std::string& detail);
+  void recordExternalIds(const std::string& id, std::int64_t seq, const std::vector<ExternalId>& ids);
+  void promoteHead(const std::string& convKey);
+  void reopen(const std::string& id, const Row& row);
+  EnqueueResult doEnqueue(const Message& m, TimeMs dueAt);
+  std::vector<StoredMessage> doLease(std::size_t n, TimeMs now, TimeMs until, const std::vector<std::string>& egresses);
+  WriteResult doFinish(const std::string& id, MessageState to, TimeMs retryAt, const std::string& detail,
+                       const std::vector<ExternalId>& externalIds);
+  std::size_t doRecover(TimeMs now);
+  WriteResult doRetry(const std::string& id, const std::string& detail);
+  WriteResult doRemove(const std::string& id, const std::string& detail);
+  WriteResult doNote(const std::string& id, const std::string& detail);
+  std::size_t doReschedule(const std::string& to, const std::string& egress, TimeMs dueAt);
+  std::vector<StoredMessage> doExpire(TimeMs createdBefore, const std::string& detail);
+
+  Options options_;
+  std::unique_ptr<Database> writer_;
+  std::unique_ptr<ReaderPool> readers_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::unique_ptr<Op>> pending_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+SqliteStore::SqliteStore(const Options& options) : options_(options) {
+  namespace fs = std::filesystem;
+  const std::string& path = options_.path;
+  if (path.empty()) throw StoreError("store path is empty");
+  if (options_.maxBatch == 0) options_.maxBatch = 1;
+  if (options_.readers == 0) options_.readers = 1;
+
+  checkExistingFile(path);
+  bool existed = fs::exists(path);
+  if (!existed) {
+    fs::path parent = fs::path(path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (ec) throw StoreError(path + ": cannot create directory " + parent.string() + ": " + ec.message());
+  }
+
+  try {
+    // An existing file is opened without CREATE so that a file removed meanwhile is not silently recreated.
+    int flags = SQLITE_OPEN_READWRITE | (existed ? 0 : SQLITE_OPEN_CREATE);
+    writer_ = std::make_unique<Database>(path, flags);
+    writer_->setBusyTimeout(kBusyTimeoutMs);
+  } catch (const SqliteError& e) {
+    throw StoreError(path + ": cannot open: " + e.what());
+  }
+  checkDatabase(*writer_);
+
+  try {
+    std::string mode = writer_->queryText("PRAGMA journal_mode = WAL");
+    if (mode != "wal") refuse(path, "cannot switch to WAL journal mode (got " + mode + ")");
+    writer_->exec(options_.synchronousFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+    writer_->exec("PRAGMA foreign_keys = ON");
+    // 16 MiB instead of SQLite's 2 MiB: index pages touched by a large batch stay cached between commits
+    // (filling a store with 100k messages took about half the time).
+    writer_->exec("PRAGMA cache_size = -16384");
+    // The per-operation savepoints keep the original of every page they touch in a sub-journal; kept in
+    // memory it costs no system calls, as a temporary file it made most of the write(2) calls.
+    writer_->exec("PRAGMA temp_store = MEMORY");
+    store::migrate(*writer_);
+    readers_ = std::make_unique<ReaderPool>(path, options_.readers);
+  } catch (const SqliteError& e) {
+    throw StoreError(path + ": " + e.what());
+  }
+  thread_ = std::thread([this] { writerLoop(); });
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  // The writer drains everything still pending before it exits: no callback is dropped.
+  thread_.join();
+  readers_.reset();
+  writer_.reset();
+}
+
+void SqliteStore::submit(std::unique_ptr<Op> op) {
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back(std::move(op));
+  }
+  wake_.notify_one();
+}
+
+template <class Result, class Fn>
+void SqliteStore::submitAsync(Fn fn, std::function<void(Result)> done) {
+  submit(std::make_unique<CallbackOp<Result, Fn>>(std::move(fn), std::move(done)));
+}
+
+template <class Result, class Fn>
+Result SqliteStore::submitAndWait(const char* what, Fn fn) {
+  // From a callback this would wait for the very thread it runs on.
+  if (std::this_thread::get_id() == thread_.get_id())
+    throw std::logic_error(std::string("Store::") + what + " called from a store callback");
+  auto op = std::make_unique<WaitOp<Result, Fn>>(std::move(fn));
+  auto future = op->future();
+  submit(std::move(op));
+  return future.get();
+}
+
+void SqliteStore::writerLoop() {
+  pthread_setname_np(pthread_self(), "cpmgw-store");  // visible in top -H, perf and gdb
+  std::vector<std::unique_ptr<Op>> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty()) return;  // stopping, and nothing left to commit
+      std::size_t n = std::min(pending_.size(), options_.maxBatch);
+      for (std::size_t i = 0; i < n; ++i) {
+        batch.push_back(std::move(pending_.front()));
+        pending_.pop_front();
+      }
+    }
+    runBatch(batch);
+    for (auto& op : batch) op->complete();
+    batch.clear();
+  }
+}
+
+void SqliteStore::runBatch(std::vector<std::unique_ptr<Op>>& batch) {
+  Database& db = *writer_;
+  try {
+    store::Transaction tx(db, "BEGIN IMMEDIATE");
+    for (auto& op : batch) {
+      db.cached("SAVEPOINT op")->run();
+      try {
+        op->apply();
+        db.cached("RELEASE op")->run();
+      } catch (const std::exception& e) {
+        op->failed(e.what());
+        // If SQLite already rolled back the whole transaction (I/O error, disk full) this throws and the
+        // outer handler fails the batch, which is then the truth.
+        db.cached("ROLLBACK TO op")->run();
+        db.cached("RELEASE op")->run();
+      }
+    }
+    tx.commit();
+  } catch (const std::exception& e) {
+    std::string error = std::string("commit failed: ") + e.what();
+    logger().error("%s", error);
+    for (auto& op : batch) op->failed(error);
+  }
+}
+
+// --- writer-thread helpers --------------------------------------------------------------------------
+
+std::optional<SqliteStore::Row> SqliteStore::findRow(const std::string& id) {
+  auto stmt = writer_->cached("SELECT seq, conv_key, state FROM messages WHERE id = ?1");
+  stmt->bind(1, id);
+  if (!stmt->step()) return std::nullopt;
+  Row row;
+  row.seq = stmt->columnInt(0);
+  row.convKey = stmt->columnText(1);
+  std::string state = stmt->columnText(2);
+  if (!parseMessageState(state, row.state)) throw std::runtime_error("message " + id + ": unknown state " + state);
+  return row;
+}
+
+void SqliteStore::addEvent(const std::string& id, std::int64_t seq, TimeMs at, MessageState state,
+                           const std::string& detail) {
+  auto stmt = writer_->cached(
+      "INSERT INTO message_events (message_id, message_seq, at, state, detail) VALUES (?1, ?2, ?3, ?4, ?5)");
+  stmt->bind(1, id).bind(2, seq).bind(3, at).bind(4, toString(state)).bind(5, detail);
+  stmt->run();
+}
+
+void SqliteStore::recordExternalIds(const std::string& id, std::int64_t seq, const std::vector<ExternalId>& ids) {
+  for (const auto& ext : ids) {
+    // An id already recorded (for this or another message) keeps its first owner.
+    auto stmt = writer_->cached(
+        "INSERT OR IGNORE INTO external_ids (kind, value, message_id, message_seq) VALUES (?1, ?2, ?3, ?4)");
+    stmt->bind(1, ext.kind).bind(2, ext.value).bind(3, id).bind(4, seq);
+    stmt->run();
+  }
+}
+
+// After a message of the conversation finished: the oldest still unfinished one becomes its head.
+void SqliteStore::promoteHead(const std::string& convKey) {
+  auto stmt = writer_->cached(
+      "UPDATE messages SET conv_head = 1 WHERE conv_head = 0 AND seq = (SELECT seq FROM messages WHERE conv_key = "
+      "?1 AND state IN ('queued', 'leased') ORDER BY seq LIMIT 1)");
+  stmt->bind(1, convKey);
+  stmt->run();
+}
+
+// A finished (failed) message becomes unfinished again: it is the head when nothing older is unfinished.
+void SqliteStore::reopen(const std::string& id, const Row& row) {
+  std::optional<std::int64_t> oldest;
+  {
+    auto stmt = writer_->cached(
+        "SELECT seq FROM messages WHERE conv_key = ?1 AND state IN ('queued', 'leased') ORDER BY seq LIMIT 1");
+    stmt->bind(1, row.convKey);
+    if (stmt->step()) oldest = stmt->columnInt(0);
+  }
+  bool head = !oldest || *oldest > row.seq;
+  if (head && oldest) {
+    auto stmt = writer_->cached("UPDATE messages SET conv_head = 0 WHERE seq = ?1");
+    stmt->bind(1, *oldest);
+    stmt->run();
+  }
+  auto stmt = writer_->cached("UPDATE messages SET conv_head = ?2 WHERE id = ?1");
+  stmt->bind(1, id).bind(2, head ? 1 : 0);
+  stmt->run();
+}
+
+EnqueueResult SqliteStore::doEnqueue(const Message& m, TimeMs dueAt) {
+  Database& db = *writer_;
+  for (const auto& ext : m.externalIds) {
+    auto stmt = db.cached("SELECT message_id FROM external_ids WHERE kind = ?1 AND value = ?2");
+    stmt->bind(1, ext.kind).bind(2, ext.value);
+    if (stmt->step()) return {EnqueueResult::Status::Duplicate, stmt->columnText(0), {}};
+  }
+  std::string convKey = m.from + '\n' + m.to;
+  bool head;
+  {
+    auto stmt = db.cached("SELECT 1 FROM messages WHERE conv_key = ?1 AND state IN ('queued', 'leased') LIMIT 1");
+    stmt->bind(1, convKey);
+    head = !stmt->step();
+  }
+  TimeMs now = nowMs();
+  std::int64_t seq = 0;
+  {
+    // seq from the index maximum rather than a counter in memory: correct whoever wrote last.
+    auto stmt = db.cached(
+        "INSERT INTO messages (id, seq, conv_key, from_addr, to_addr, content_type, body, file_ref, ingress, egress, "
+        "decision, attributes, state, attempts, created_at, updated_at, next_attempt_at, lease_until, last_error, "
+        "conv_head) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+        "?10, ?11, 'queued', 0, ?12, ?13, ?14, 0, '', ?15) RETURNING seq");
+    stmt->bind(1, m.id)
+        .bind(2, convKey)
+        .bind(3, m.from)
+        .bind(4, m.to)
+        .bind(5, m.contentType)
+        .bindBlob(6, m.body)
+        .bind(7, m.fileRef)
+        .bind(8, m.ingress)
+        .bind(9, m.egress)
+        .bind(10, m.decision)
+        .bind(11, encodeAttributes(m.attributes))
+        .bind(12, m.createdAt)
+        .bind(13, now)
+        .bind(14, dueAt)
+        .bind(15, head ? 1 : 0);
+    if (!stmt->step()) throw std::runtime_error("INSERT ... RETURNING seq returned no row");
+    seq = stmt->columnInt(0);
+    stmt->run();
+  }
+  recordExternalIds(m.id, seq, m.externalIds);
+  addEvent(m.id, seq, now, MessageState::Queued, "enqueued");
+  return {EnqueueResult::Status::Stored, m.id, {}};
+}
+
+std::vector<StoredMessage> SqliteStore::doLease(std::size_t n, TimeMs now, TimeMs until,
+                                                const std::vector<std::string>& egresses) {
+  Database& db = *writer_;
+  std::vector<StoredMessage> leased;
+  auto collect = [&](const std::string& sql, const std::string* egress) {
+    auto stmt = db.cached(sql);
+    stmt->bind(1, now).bind(2, static_cast<std::int64_t>(n));
+    if (egress) stmt->bind(3, *egress);
+    while (stmt->step()) leased.push_back(readMessage(*stmt));
+  };
+  // INDEXED BY: without statistics the planner prefers messages_by_state, which walks every queued row.
+  if (egresses.empty()) {
+    collect("SELECT " + kColumns +
+                " FROM messages INDEXED BY messages_due WHERE state = 'queued' AND conv_head = 1 AND "
+                "next_attempt_at <= ?1 ORDER BY next_attempt_at, seq LIMIT ?2",
+            nullptr);
+  } else {
+    // One index range per egress, merged here: a backlog for one egress never slows leasing for another.
+    for (const auto& egress : distinct(egresses))
+      collect("SELECT " + kColumns +
+                  " FROM messages INDEXED BY messages_due_by_egress WHERE state = 'queued' AND conv_head = 1 AND "
+                  "egress = ?3 AND next_attempt_at <= ?1 ORDER BY next_attempt_at, seq LIMIT ?2",
+              &egress);
+    std::sort(leased.begin(), leased.end(), [](const StoredMessage& a, const StoredMessage& b) {
+      return std::tie(a.nextAttemptAt, a.seq) < std::tie(b.nextAttemptAt, b.seq);
+    });
+    if (leased.size() > n) leased.resize(n);
+  }
+  for (auto& m : leased) {
+    auto stmt = db.cached("UPDATE messages SET state = 'leased', lease_until = ?2, updated_at = ?3 WHERE seq = ?1");
+    stmt->bind(1, m.seq).bind(2, until).bind(3, now);
+    stmt->run();
+    m.state = MessageState::Leased;
+    m.leaseUntil = until;
+    m.updatedAt = now;
+    addEvent(m.id, m.seq, now, MessageState::Leased, "leased");
+    loadExternalIds(db, m);
+  }
+  return leased;
+}
+
+WriteResult SqliteStore::doFinish(const std::string& id, MessageState to, TimeMs retryAt, const std::string& detail,
+                                  const std::vector<ExternalId>& externalIds) {
+  auto row = findRow(id);
+  if (!row) return {WriteResult::Status::NotFound, "no message " + id};
+  if (row->state != MessageState::Leased)
+    return {WriteResult::Status::Conflict, "message " + id + " is " + stateText(row->state) + ", not leased"};
+  TimeMs now = nowMs();
+  if (to == MessageState::Queued) {
+    auto stmt = writer_->cached(
+        "UPDATE messages SET state = 'queued', attempts = attempts + 1, next_attempt_at = ?2, lease_until = 0, "
+        "last_error = ?3, updated_at = ?4 WHERE seq = ?1");
+    stmt->bind(1, row->seq).bind(2, retryAt).bind(3, detail).bind(4, now);
+    stmt->run();
+  } else {
+    // Delivered or Failed: the message leaves its conversation's queue. last_error keeps the reason of a
+    // failure; a delivery leaves the last retry's reason for the record.
+    auto stmt = writer_->cached(
+        "UPDATE messages SET state = ?2, attempts = attempts + 1, lease_until = 0, conv_head = 0, updated_at = ?3, "
+        "last_error = CASE WHEN ?2 = 'failed' THEN ?4 ELSE last_error END WHERE seq = ?1");
+    stmt->bind(1, row->seq).bind(2, toString(to)).bind(3, now).bind(4, detail);
+    stmt->run();
+    promoteHead(row->convKey);
+  }
+  recordExternalIds(id, row->seq, externalIds);
+  addEvent(id, row->seq, now, to, detail);
+  return {};
+}
+
+std::size_t SqliteStore::doRecover(TimeMs now) {
+  Database& db = *writer_;
+  TimeMs at = now != 0 ? now : nowMs();
+  std::vector<std::pair<std::string, std::int64_t>> ids;
+  {
+    auto stmt = db.cached(
+        "UPDATE messages SET state = 'queued', lease_until = 0, updated_at = ?2 WHERE state = 'leased' AND (?1 = 0 "
+        "OR lease_until < ?1) RETURNING id, seq");
+    stmt->bind(1, now).bind(2, at);
+    while (stmt->step()) ids.emplace_back(stmt->columnText(0), stmt->columnInt(1));
+  }
+  for (const auto& [id, seq] : ids) addEvent(id, seq, at, MessageState::Queued, "lease expired");
+  return ids.size();
+}
+
+WriteResult SqliteStore::doRetry(const std::string& id, const std::string& detail) {
+  auto row = findRow(id);
+  if (!row) return {WriteResult::Status::NotFound, "no message " + id};
+  if (row->state != MessageState::Failed && row->state != MessageState::Queued)
+    return {WriteResult::Status::Conflict, "message " + id + " is " + stateText(row->state) + ", cannot retry"};
+  TimeMs now = nowMs();
+  if (row->state == MessageState::Failed) reopen(id, *row);
+  auto stmt =
+      writer_->cached("UPDATE messages SET state = 'queued', next_attempt_at = ?2, updated_at = ?2 WHERE seq = ?1");
+  stmt->bind(1, row->seq).bind(2, now);
+  stmt->run();
+  addEvent(id, row->seq, now, MessageState::Queued, detail);
+  return {};
+}
+
+WriteResult SqliteStore::doRemove(const std::string& id, const std::string& detail) {
+  auto row = findRow(id);
+  if (!row) return {WriteResult::Status::NotFound, "no message " + id};
+  if (row->state != MessageState::Failed && row->state != MessageState::Queued)
+    return {WriteResult::Status::Conflict, "message " + id + " is " + stateText(row->state) + ", cannot remove"};
+  TimeMs now = nowMs();
+  auto stmt = writer_->cached(
+      "UPDATE messages SET state = 'deleted', body = NULL, conv_head = 0, lease_until = 0, updated_at = ?2 WHERE "
+      "seq = ?1");
+  stmt->bind(1, row->seq).bind(2, now);
+  stmt->run();
+  if (row->state == MessageState::Queued) promoteHead(row->convKey);
+  addEvent(id, row->seq, now, MessageState::Deleted, detail);
+  return {};
+}
+
+WriteResult SqliteStore::doNote(const std::string& id, const std::string& detail) {
+  auto row = findRow(id);
+  if (!row) return {WriteResult::Status::NotFound, "no message " + id};
+  addEvent(id, row->seq, nowMs(), row->state, detail);
+  return {};
+}
+
+std::size_t SqliteStore::doReschedule(const std::string& to, const std::string& egress, TimeMs dueAt) {
+  auto stmt = writer_->cached(
+      "UPDATE messages SET next_attempt_at = ?3 WHERE to_addr = ?1 AND egress = ?2 AND state = 'queued' AND "
+      "next_attempt_at > ?3");
+  stmt->bind(1, to).bind(2, egress).bind(3, dueAt);
+  stmt->run();
+  return static_cast<std::size_t>(sqlite3_changes(writer_->handle()));
+}
+
+std::vector<StoredMessage> SqliteStore::doExpire(TimeMs createdBefore, const std::string& detail) {
+  std::vector<StoredMessage> expired;
+  {
+    // INDEXED BY: the planner would otherwise walk every queued row through messages_by_state.
+    auto stmt = writer_->cached("SELECT " + kColumns +
+                                " FROM messages INDEXED BY messages_queued_by_created WHERE state = 'queued' AND "
+                                "created_at < ?1");
+    stmt->bind(1, createdBefore);
+    while (stmt->step()) expired.push_back(readMessage(*stmt));
+  }
+  TimeMs now = nowMs();
+  for (auto& m : expired) {
+    auto stmt = writer_->cached(
+        "UPDATE messages SET state = 'failed', conv_head = 0, last_error = ?2, updated_at = ?3 WHERE seq = ?1");
+    stmt->bind(1, m.seq).bind(2, detail).bind(3, now);
+    stmt->run();
+    addEvent(m.id, m.seq, now, MessageState::Failed, detail);
+    m.state = MessageState::Failed;
+    m.lastError = detail;
+    m.updatedAt = now;
+  }
+  // The next message of each conversation becomes its head (after all are failed: several may share one).
+  for (auto& m : expired) promoteHead(m.from + "\n" + m.to);
+  return expired;
+}
+
+void SqliteStore::reschedule(const std::string& to, const std::string& egress, TimeMs dueAt,
+                             std::function<void(std::size_t)> done) {
+  struct Count {
+    enum class Status { Ok, Error };
+    Status status = Status::Ok;
+    std::string error;
+    std::size_t n = 0;
+  };
+  submitAsync<Count>(
+      [this, to, egress, dueAt] {
+        Count c;
+        c.n = doReschedule(to, egress, dueAt);
+        return c;
+      },
+      [done = std::move(done), to](Count c) {
+        if (c.status == Count::Status::Error) logger().error("rescheduling messages to %s failed: %s", to, c.error);
+        if (done) done(c.n);
+      });
+}
+
+std::vector<StoredMessage> SqliteStore::expire(TimeMs createdBefore, const std::string& detail) {
+  return submitAndWait<std::vector<StoredMessage>>(
+      "expire", [this, createdBefore, &detail] { return doExpire(createdBefore, detail); });
+}
+
+void SqliteStore::putUser(const UserRecord& u) {
+  submitAndWait<bool>("put user", [this, &u] {
+    auto stmt = writer_->cached(
+        "INSERT INTO users (uri, auth_name, realm, ha1, enabled, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+        "ON CONFLICT(uri) DO UPDATE SET auth_name = excluded.auth_name, realm = excluded.realm, ha1 = excluded.ha1, "
+        "enabled = excluded.enabled, updated_at = excluded.updated_at");
+    stmt->bind(1, u.uri).bind(2, u.authName).bind(3, u.realm).bind(4, u.ha1);
+    stmt->bind(5, static_cast<std::int64_t>(u.enabled ? 1 : 0)).bind(6, u.updatedAt);
+    stmt->run();
+    return true;
+  });
+}
+
+bool SqliteStore::removeUser(const std::string& uri) {
+  return submitAndWait<bool>("remove user", [this, &uri] {
+    auto stmt = writer_->cached("DELETE FROM users WHERE uri = ?1");
+    stmt->bind(1, uri);
+    stmt->run();
+    return sqlite3_changes(writer_->handle()) > 0;
+  });
+}
+
+std::vector<UserRecord> SqliteStore::loadUsers() {
+  auto db = readers_->borrow();
+  auto stmt = db->cached("SELECT uri, auth_name, realm, ha1, enabled, updated_at FROM users ORDER BY uri");
+  std::vector<UserRecord> users;
+  while (stmt->step()) {
+    users.push_back({stmt->columnText(0), stmt->columnText(1), stmt->columnText(2), stmt->columnText(3),
+                     stmt->columnInt(4) != 0, stmt->columnInt(5)});
+  }
+  return users;
+}
+
+// --- public writes ----------------------------------------------------------------------------------
+
+void SqliteStore::enqueue(Message message, TimeMs dueAt, std::function<void(EnqueueResult)> done) {
+  if (message.id.empty()) message.id = newMessageId();
+  TimeMs now = nowMs();
+  if (message.createdAt == 0) message.createdAt = now;
+  if (dueAt == 0) dueAt = now;
+  submitAsync<EnqueueResult>([this, m = std::move(message), dueAt] { return doEnqueue(m, dueAt); }, std::move(done));
+}
+
+std::vector<StoredMessage> SqliteStore::lease(std::size_t n, TimeMs now, TimeMs until,
+                                              const std::vector<std::string>& egresses) {
+  if (n == 0) return {};
+  return submitAndWait<std::vector<StoredMessage>>(
+      "lease", [this, n, now, until, &egresses] { return doLease(n, now, until, egresses); });
+}
+
+void SqliteStore::ack(const std::string& id, const std::string& detail, const std::vector<ExternalId>& externalIds,
+                      std::function<void(WriteResult)> done) {
+  submitAsync<WriteResult>(
+      [this, id, detail, externalIds] { return doFinish(id, MessageState::Delivered, 0, detail, externalIds); },
+      std::move(done));
+}
+
+void SqliteStore::nack(const std::string& id, TimeMs retryAt, const std::string& detail,
+                       std::function<void(WriteResult)> done) {
+  submitAsync<WriteResult>(
+      [this, id, retryAt, detail] { return doFinish(id, MessageState::Queued, retryAt, detail, {}); }, std::move(done));
+}
+
+void SqliteStore::fail(const std::string& id, const std::string& detail, std::function<void(WriteResult)> done) {
+  submitAsync<WriteResult>([this, id, detail] { return doFinish(id, MessageState::Failed, 0, detail, {}); },
+                           std::move(done));
+}
+
+std::size_t SqliteStore::recover(TimeMs now) {
+  return submitAndWait<std::size_t>("recover", [this, now] { return doRecover(now); });
+}
+
+WriteResult SqliteStore::retry(const std::string& id, const std::string& detail) {
+  try {
+    return submitAndWait<WriteResult>("retry", [this, &id, &detail] { return doRetry(id, detail); });
+  } catch (const StoreError& e) {
+    return {WriteResult::Status::Error, e.what()};
+  }
+}
+
+WriteResult SqliteStore::remove(const std::string& id, const std::string& detail) {
+  try {
+    return submitAndWait<WriteResult>("remove", [this, &id, &detail] { return doRemove(id, detail); });
+  } catch (const StoreError& e) {
+    return {WriteResult::Status::Error, e.what()};
+  }
+}
+
+void SqliteStore::note(const std::string& id, const std::string& detail, std::function<void(WriteResult)> done) {
+  submitAsync<WriteResult>([this, id, detail] { return doNote(id, detail); }, std::move(done));
+}
+
+void SqliteStore::flush() {
+  submitAndWait<bool>("flush", [] { return true; });
+}
+
+// --- reads ------------------------------------------------------------------------------------------
+
+std::optional<StoredMessage> SqliteStore::get(const std::string& id) {
+  auto db = readers_->borrow();
+  // One read transaction: the row and its external ids come from the same snapshot.
+  store::Transaction tx(*db);
+  auto stmt = db->cached("SELECT " + kColumns + " FROM messages WHERE id = ?1");
+  stmt->bind(1, id);
+  if (!stmt->step()) return std::nullopt;
+  StoredMessage m = readMessage(*stmt);
+  loadExternalIds(*db, m);
+  return m;
+}
+
+std::optional<std::string> SqliteStore::findByExternalId(const ExternalId& ref) {
+  auto db = readers_->borrow();
+  auto stmt = db->cached("SELECT message_id FROM external_ids WHERE kind = ?1 AND value = ?2");
+  stmt->bind(1, ref.kind).bind(2, ref.value);
+  if (!stmt->step()) return std::nullopt;
+  return stmt->columnText(0);
+}
+
+std::vector<StateEvent> SqliteStore::history(const std::string& id) {
+  auto db = readers_->borrow();
+  auto stmt = db->cached(
+      "SELECT at, state, detail FROM message_events WHERE message_seq = (SELECT seq FROM messages WHERE id = ?1) "
+      "ORDER BY id");
+  stmt->bind(1, id);
+  std::vector<StateEvent> events;
+  while (stmt->step()) {
+    StateEvent e;
+    e.at = stmt->columnInt(0);
+    std::string state = stmt->columnText(1);
+    if (!parseMessageState(state, e.state)) throw std::runtime_error("history of " + id + ": unknown state " + state);
+    e.detail = stmt->columnText(2);
+    events.push_back(std::move(e));
+  }
+  return events;
+}
+
+std::vector<StoredMessage> SqliteStore::list(const MessageFilter& filter) {
+  if (filter.limit == 0) return {};
+  std::string sql = "SELECT " + kColumns + " FROM messages WHERE seq > ?1";
+  if (filter.state) sql += " AND state = ?3";
+  if (!filter.to.empty()) sql += " AND to_addr = ?4";
+  if (!filter.egress.empty()) sql += " AND egress = ?5";
+  sql += " ORDER BY seq LIMIT ?2";
+  auto db = readers_->borrow();
+  store::Transaction tx(*db);
+  std::vector<StoredMessage> out;
+  {
+    auto stmt = db->cached(sql);
+    stmt->bind(1, filter.afterSeq).bind(2, static_cast<std::int64_t>(std::min<std::size_t>(filter.limit, INT64_MAX)));
+    if (filter.state) stmt->bind(3, toString(*filter.state));
+    if (!filter.to.empty()) stmt->bind(4, filter.to);
+    if (!filter.egress.empty()) stmt->bind(5, filter.egress);
+    while (stmt->step()) out.push_back(readMessage(*stmt));
+  }
+  for (auto& m : out) loadExternalIds(*db, m);
+  return out;
+}
+
+std::vector<QueueDepth> SqliteStore::queueDepths() {
+  auto db = readers_->borrow();
+  auto stmt = db->cached(
+      "SELECT egress, state, count(*) FROM messages INDEXED BY messages_open_by_egress WHERE state IN ('queued', "
+      "'leased') GROUP BY egress, state ORDER BY egress");
+  std::vector<QueueDepth> out;
+  while (stmt->step()) {
+    std::string egress = stmt->columnText(0);
+    if (out.empty() || out.back().egress != egress) out.push_back({egress, 0, 0});
+    (stmt->columnText(1) == "queued" ? out.back().queued : out.back().leased) = stmt->columnInt(2);
+  }
+  return out;
+}
+
+std::optional<TimeMs> SqliteStore::nextDue(const std::vector<std::string>& egresses) {
+  // Heads only: a message waiting behind an older one of its conversation is not due yet, and a
+  // dispatcher woken for it would find nothing to lease.
+  auto db = readers_->borrow();
+  if (egresses.empty()) {
+    auto stmt = db->cached(
+        "SELECT next_attempt_at FROM messages INDEXED BY messages_due WHERE state = 'queued' AND conv_head = 1 "
+        "ORDER BY next_attempt_at, seq LIMIT 1");
+    if (!stmt->step()) return std::nullopt;
+    return stmt->columnInt(0);
+  }
+  std::optional<TimeMs> earliest;
+  for (const auto& egress : distinct(egresses)) {
+    auto stmt = db->cached(
+        "SELECT next_attempt_at FROM messages INDEXED BY messages_due_by_egress WHERE state = 'queued' AND "
+        "conv_head = 1 AND egress = ?1 ORDER BY next_attempt_at, seq LIMIT 1");
+    stmt->bind(1, egress);
+    if (stmt->step() && (!earliest || stmt->columnInt(0) < *earliest)) earliest = stmt->columnInt(0);
+  }
+  return earliest;
+}
+
+}  // namespace
+
+// --- Store statics ----------------------------------------------------------------------------------
+
+std::unique_ptr<Store> Store::open(const Options& options) {
+  return std::make_unique<SqliteStore>(options);
+}
+
+Store::Options Store::optionsFrom(const config::Config& config) {
+  Options options;
+  options.path = config.getString("store.path");
+  options.maxBatch = static_cast<std::size_t>(config.getInt("store.max_batch"));
+  options.readers = static_cast<std::size_t>(config.getInt("store.readers"));
+  return options;
+}
+
+void Store::declareConfig(config::Schema& schema) {
+  schema.add({.section = "store",
+              .name = "path",
+              .type = config::Type::Path,
+              .defaultValue = "cpmgw.db",
+              .help = "SQLite database file of the store; a relative path is taken under the data directory"});
+  schema.add({.section = "store",
+              .name = "max_batch",
+              .type = config::Type::Int,
+              .defaultValue = "1024",
+              .help = "Most write operations committed together in one transaction (group commit)",
+              .min = 1,
+              .max = 100000});
+  schema.add({.section = "store",
+              .name = "readers",
+              .type = config::Type::Int,
+              .defaultValue = "4",
+              .help = "Read-only database connections kept open for queries",
+              .min = 1,
+              .max = 64});
+}
+
+}  // namespace cpmgw
