@@ -4,19 +4,21 @@
 #include "cpmgw/adapter.h"
 #include "cpmgw/config.h"
 #include "loopback/loopback_adapter.h"
+#include "smpp/smpp_adapter.h"
 
 namespace cpmgw {
 
 const std::vector<AdapterFactory>& adapterFactories() {
   static const std::vector<AdapterFactory> factories = {
       {"loopback", &LoopbackAdapter::declareConfig, &LoopbackAdapter::create},
+      {"smpp", &smpp::SmppAdapter::declareConfig, &smpp::SmppAdapter::create},
   };
   return factories;
 }
 
 void declareAdapterConfig(config::Schema& schema) {
   schema.add({"adapters", "enabled", config::Type::List, "loopback",
-              "Adapters to start, by type name (one of: loopback)."});
+              "Adapters to start, by type name (one of: loopback, smpp)."});
   for (const auto& f : adapterFactories()) f.declareConfig(schema);
 }
 

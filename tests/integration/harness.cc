@@ -4,9 +4,12 @@
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/StreamCopier.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -70,10 +73,10 @@ std::string iniText(const std::map<std::string, std::string>& settings) {
 
 namespace {
 
-pid_t spawn(const std::vector<std::string>& args, const std::string& outputPath,
-            const std::map<std::string, std::string>& env) {
+pid_t spawnProgram(const std::string& program, const std::vector<std::string>& args, const std::string& outputPath,
+                   const std::map<std::string, std::string>& env) {
   std::vector<char*> argv;
-  argv.push_back(const_cast<char*>(CPMGW_BINARY));
+  argv.push_back(const_cast<char*>(program.c_str()));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::vector<std::string> envStrings;
@@ -93,10 +96,15 @@ pid_t spawn(const std::vector<std::string>& args, const std::string& outputPath,
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, CPMGW_BINARY, &actions, nullptr, argv.data(), envp.data());
+  int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) throw std::runtime_error(std::string("posix_spawn failed: ") + std::strerror(rc));
   return pid;
+}
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& outputPath,
+            const std::map<std::string, std::string>& env) {
+  return spawnProgram(CPMGW_BINARY, args, outputPath, env);
 }
 
 // Waits for the child up to `deadline`; nullopt when it is still running.
@@ -122,9 +130,14 @@ std::optional<int> waitChild(pid_t pid, std::chrono::milliseconds deadline, int*
 }  // namespace
 
 ProcessResult runCpmgw(const std::vector<std::string>& args, std::chrono::milliseconds deadline) {
+  return runProgram(CPMGW_BINARY, args, deadline);
+}
+
+ProcessResult runProgram(const std::string& program, const std::vector<std::string>& args,
+                         std::chrono::milliseconds deadline) {
   TempDir dir;
   ProcessResult result;
-  pid_t pid = spawn(args, dir.file("out"), {});
+  pid_t pid = spawnProgram(program, args, dir.file("out"), {});
   auto code = waitChild(pid, deadline, &result.signal);
   if (!code) {
     ::kill(pid, SIGKILL);
@@ -135,6 +148,78 @@ ProcessResult runCpmgw(const std::vector<std::string>& args, std::chrono::millis
   }
   result.output = readFile(dir.file("out"));
   return result;
+}
+
+Background::Background(const std::string& program, const std::vector<std::string>& args) {
+  pid_ = spawnProgram(program, args, dir_.file("out"), {});
+}
+
+Background::~Background() {
+  stop(SIGKILL);
+}
+
+bool Background::running() {
+  if (exited_) return false;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) == pid_) {
+    exited_ = true;
+    exitCode_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return false;
+  }
+  return true;
+}
+
+int Background::wait(std::chrono::milliseconds deadline) {
+  eventually([&] { return !running(); }, deadline);
+  return exited_ ? exitCode_ : stop(SIGKILL);
+}
+
+int Background::stop(int signal, std::chrono::milliseconds deadline) {
+  if (!running()) return exitCode_;
+  ::kill(pid_, signal);
+  if (!eventually([&] { return !running(); }, deadline)) {
+    ::kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    exited_ = true;
+    exitCode_ = -1;
+  }
+  return exitCode_;
+}
+
+std::string Background::output() const {
+  return readFile(dir_.file("out"));
+}
+
+std::uint16_t freePort() {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    int tcp = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    bool ok = bind(tcp, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+              getsockname(tcp, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+    int udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ok = ok && bind(udp, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(udp);
+    close(tcp);
+    if (ok) return ntohs(addr.sin_port);
+  }
+  throw std::runtime_error("no free port");
+}
+
+std::string sippScenario(const std::string& name, const std::map<std::string, std::string>& fill, const TempDir& dir) {
+  std::string text = readFile(std::string(CPMGW_SOURCE_DIR) + "/tests/integration/sipp/" + name);
+  if (text.empty()) throw std::runtime_error("no SIPp scenario " + name);
+  for (const auto& [key, value] : fill) {
+    std::string placeholder = "@" + key + "@";
+    for (auto at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + value.size()))
+      text.replace(at, placeholder.size(), value);
+  }
+  static int counter = 0;
+  std::string path = dir.file(std::to_string(++counter) + "-" + name);
+  writeFile(path, text);
+  return path;
 }
 
 Gateway::Gateway(std::map<std::string, std::string> overrides, std::map<std::string, std::string> env)
@@ -148,6 +233,7 @@ Gateway::Gateway(std::map<std::string, std::string> overrides, std::map<std::str
       {"general.drain_timeout", "5s"},
       {"admin.host", "127.0.0.1"},
       {"admin.port", "0"},
+      {"sip.port", "0"},
       {"routing.local_domains", "localhost"},
       {"routing.interwork_prefixes", "tel:"},
       {"routing.interwork_egress", "loopback"},
@@ -170,6 +256,7 @@ bool Gateway::start(std::chrono::milliseconds deadline) {
   auto before = readFile(logPath_).size();
   pid_ = spawn({"--config", config_}, logPath_, env_);
   static const std::regex kListening(R"(admin API listening on https?://[^ \n]*:(\d+)\n)");
+  static const std::regex kSip(R"(SIP listening on udp\+tcp [^ \n]*:(\d+)\n)");
   bool ok = eventually(
       [&] {
         if (!running()) return true;
@@ -177,6 +264,7 @@ bool Gateway::start(std::chrono::milliseconds deadline) {
         std::smatch m;
         if (text.find("ready") == std::string::npos || !std::regex_search(text, m, kListening)) return false;
         port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
+        if (std::regex_search(text, m, kSip)) sipPort_ = static_cast<std::uint16_t>(std::stoi(m[1]));
         return true;
       },
       deadline);
@@ -218,7 +306,29 @@ void Gateway::kill9() {
   exit_ = -1;
 }
 
-std::string Gateway::log() const { return readFile(logPath_); }
+std::string Gateway::log() const {
+  return readFile(logPath_);
+}
+
+std::uint16_t Gateway::portFromLog(const std::string& label, std::chrono::milliseconds deadline) const {
+  std::string escaped;
+  for (char c : label) {
+    if (std::string("\\^$.|?*+()[]{}").find(c) != std::string::npos) escaped += '\\';
+    escaped += c;
+  }
+  const std::regex line(escaped + R"( [^ \n]*:(\d+)\n)");
+  std::uint16_t port = 0;
+  eventually(
+      [&] {
+        std::smatch m;
+        std::string text = log();
+        if (!std::regex_search(text, m, line)) return false;
+        port = static_cast<std::uint16_t>(std::stoi(m[1]));
+        return true;
+      },
+      deadline);
+  return port;
+}
 
 bool Gateway::waitForLog(const std::string& needle, std::chrono::milliseconds deadline) const {
   return eventually([&] { return log().find(needle) != std::string::npos; }, deadline);
@@ -231,7 +341,8 @@ HttpAnswer Gateway::http(const std::string& method, const std::string& path, con
   Poco::Net::HTTPRequest request(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
   if (auth) request.set("Authorization", "Bearer " + token_);
   for (const auto& [k, v] : headers) request.set(k, v);
-  if (!body.empty() || method == "POST" || method == "PUT") request.setContentLength(static_cast<std::streamsize>(body.size()));
+  if (!body.empty() || method == "POST" || method == "PUT")
+    request.setContentLength(static_cast<std::streamsize>(body.size()));
   session.sendRequest(request) << body;
   Poco::Net::HTTPResponse response;
   std::istream& in = session.receiveResponse(response);

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <signal.h>
 #include <sys/types.h>
 
 namespace cpmgw::test {
@@ -41,6 +42,31 @@ struct ProcessResult {
 };
 // Runs the cpmgw binary with these arguments to completion (bounded by `deadline`).
 ProcessResult runCpmgw(const std::vector<std::string>& args, std::chrono::milliseconds deadline = 20s);
+// Runs any program (looked up in PATH) to completion, bounded.
+ProcessResult runProgram(const std::string& program, const std::vector<std::string>& args,
+                         std::chrono::milliseconds deadline = 30s);
+
+// A program running in the background (a peer such as a SIPp device); killed at destruction.
+class Background {
+ public:
+  Background(const std::string& program, const std::vector<std::string>& args);
+  ~Background();
+  bool running();
+  int wait(std::chrono::milliseconds deadline);  // exit code (-1: killed)
+  int stop(int signal = SIGTERM, std::chrono::milliseconds deadline = 10s);
+  std::string output() const;
+
+ private:
+  TempDir dir_;
+  pid_t pid_ = -1;
+  bool exited_ = false;
+  int exitCode_ = -1;
+};
+
+// A port free for both TCP and UDP on 127.0.0.1 (SIP listens on both).
+std::uint16_t freePort();
+// A copy of tests/integration/sipp/<name> in `dir` with every @KEY@ replaced; returns its path.
+std::string sippScenario(const std::string& name, const std::map<std::string, std::string>& fill, const TempDir& dir);
 
 struct HttpAnswer {
   int status = 0;
@@ -63,11 +89,14 @@ class Gateway {
   bool running();
 
   std::uint16_t adminPort() const { return port_; }
+  std::uint16_t sipPort() const { return sipPort_; }
   const std::string& token() const { return token_; }
   const std::string& dataDir() const { return data_; }
   const std::string& configPath() const { return config_; }
   std::string log() const;
   bool waitForLog(const std::string& needle, std::chrono::milliseconds deadline = 10s) const;
+  // The port of a log line "<label> <host>:<port>" (e.g. "SMPP server listening on"); 0 when none came in time.
+  std::uint16_t portFromLog(const std::string& label, std::chrono::milliseconds deadline = 10s) const;
 
   HttpAnswer http(const std::string& method, const std::string& path, const std::string& body = {},
                   const std::map<std::string, std::string>& headers = {}, bool auth = true) const;
@@ -82,6 +111,7 @@ class Gateway {
   std::map<std::string, std::string> env_;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
+  std::uint16_t sipPort_ = 0;
   std::string token_;
   std::optional<int> exit_;
 };

@@ -12,6 +12,8 @@ namespace cpmgw {
 // Milliseconds since the Unix epoch (UTC). All stored times use this unit.
 using TimeMs = std::int64_t;
 TimeMs nowMs();
+// RFC 3339 / ISO 8601 UTC with milliseconds: 2026-11-26T13:58:05.414Z.
+std::string formatTime(TimeMs t);
 
 // A new gateway message id: 128 random bits, 32 lowercase hex characters.
 std::string newMessageId();

@@ -37,7 +37,15 @@ class MessageCore : public AdapterSink {
 
   // AdapterSink
   void inbound(Message message, std::function<void(EnqueueResult)> accepted) override;
+  // A report from an adapter (an SMS delivery receipt): recorded on the original message, and sent on to
+  // its sender as an IMDN when the sender asked for one.
   void report(Report report) override;
+
+  // The dispatcher's word that a message reached a final state at its egress. A sender who asked for a
+  // negative-delivery report on a failure gets one; one who asked for positive-delivery gets one when a CPM
+  // device took the message and network delivery reports are on (for other egresses, their report decides).
+  void finalOutcome(const StoredMessage& message, const DeliveryOutcome& outcome);
+  void setNetworkDeliveryReports(bool on) { networkDeliveryReports_ = on; }
 
   // Tells the dispatcher that something became due outside submit() (an admin retry).
   void wakeDispatcher() const {
@@ -51,7 +59,10 @@ class MessageCore : public AdapterSink {
   Router router_;
   std::size_t maxPending_;
   std::function<void()> wake_;
+  void sendReport(const StoredMessage& original, const std::string& status, const std::string& detail);
+
   std::atomic<std::size_t> pending_{0};
+  bool networkDeliveryReports_ = true;
 };
 
 }  // namespace cpmgw

@@ -42,6 +42,14 @@ class AdminRouter final : public Poco::Net::HTTPRequestHandlerFactory {
       if (seg.size() == 3 && r == "messages" && isMessageId(seg[2])) return new MessageHandler(context_, {seg[2]});
       if (seg.size() == 4 && r == "messages" && isMessageId(seg[2]) && seg[3] == "retry")
         return new MessageRetryHandler(context_, {seg[2]});
+      if (r == "files") {
+        if (auto* handler = createFilesHandler(seg, context_)) return handler;
+      }
+      if (r == "users" && context_->users) {
+        if (seg.size() == 2) return new UsersHandler(context_, {});
+        if (seg.size() == 3) return new UserHandler(context_, {seg[2]});
+        if (seg.size() == 4 && seg[3] == "registrations") return new UserRegistrationsHandler(context_, {seg[2]});
+      }
     }
     if (seg.size() >= 2 && seg[0] == "v1") {
       std::vector<std::string> path(seg.begin() + 1, seg.end());

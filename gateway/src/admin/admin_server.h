@@ -23,6 +23,13 @@ class Config;
 }  // namespace config
 
 class Dispatcher;
+class UserDirectory;
+namespace fthttp {
+class FileStore;
+}  // namespace fthttp
+namespace sip {
+class Registrar;
+}  // namespace sip
 
 // What the handlers may use. Everything here is thread-safe.
 struct AdminContext : admin::AdminAuth {
@@ -32,7 +39,17 @@ struct AdminContext : admin::AdminAuth {
   std::vector<Adapter*> adapters;
   TimeMs startedAt = 0;
   std::function<bool()> ready;  // /v1/health answers 503 until this is true
+  UserDirectory* users = nullptr;
+  sip::Registrar* registrar = nullptr;  // null when SIP is not running
+  std::string realm;                    // digest realm user passwords are hashed for
+  fthttp::FileStore* files = nullptr;   // files of FT over HTTP; null when the content server is off
 };
+
+namespace admin {
+// /v1/files resources (files_handler.cc); nullptr for a path that is not one of them.
+Poco::Net::HTTPRequestHandler* createFilesHandler(const std::vector<std::string>& path,
+                                                  const std::shared_ptr<AdminContext>& context);
+}  // namespace admin
 
 class AdminServer {
  public:

@@ -81,6 +81,33 @@ class MessageRetryHandler final : public CoreHandler {
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
+// /v1/users: GET lists provisioned CPM users (limit, cursor).
+class UsersHandler final : public CoreHandler {
+ public:
+  using CoreHandler::CoreHandler;
+ protected:
+  std::vector<std::string> allowed() const override { return {"GET"}; }
+  void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
+// /v1/users/{uri}: GET (with registrations), PUT (create or update credentials, enabled), DELETE.
+class UserHandler final : public CoreHandler {
+ public:
+  using CoreHandler::CoreHandler;
+ protected:
+  std::vector<std::string> allowed() const override { return {"GET", "PUT", "DELETE"}; }
+  void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
+// /v1/users/{uri}/registrations: GET every registered device with its capabilities.
+class UserRegistrationsHandler final : public CoreHandler {
+ public:
+  using CoreHandler::CoreHandler;
+ protected:
+  std::vector<std::string> allowed() const override { return {"GET"}; }
+  void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
+};
+
 // Any path no resource matches.
 class NotFoundHandler final : public CoreHandler {
  public:

@@ -1,10 +1,7 @@
 #include "admin/json_response.h"
 
 #include <Poco/Base64Encoder.h>
-#include <Poco/DateTimeFormat.h>
-#include <Poco/DateTimeFormatter.h>
 #include <Poco/JSON/Array.h>
-#include <Poco/Timestamp.h>
 #include <Poco/URI.h>
 
 #include <sstream>
@@ -77,8 +74,7 @@ void sendError(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse:
 
 Poco::Dynamic::Var isoTime(TimeMs t) {
   if (t == 0) return Poco::Dynamic::Var();
-  return Poco::DateTimeFormatter::format(Poco::Timestamp(t * 1000), "%Y-%m-%dT%H:%M:%s%z",
-                                         Poco::DateTimeFormatter::UTC);
+  return formatTime(t);
 }
 
 Poco::JSON::Object::Ptr messageJson(const StoredMessage& m) {

@@ -4,6 +4,8 @@
 
 #include <array>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <stdexcept>
 
 namespace cpmgw {
@@ -11,6 +13,16 @@ namespace cpmgw {
 TimeMs nowMs() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string formatTime(TimeMs t) {
+  std::time_t seconds = static_cast<std::time_t>(t / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char buf[40];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(((t % 1000) + 1000) % 1000));
+  return buf;
 }
 
 std::string newMessageId() {

@@ -2,6 +2,8 @@
 
 #include <Poco/Logger.h>
 
+#include "sip/imdn.h"
+
 namespace cpmgw {
 
 MessageCore::MessageCore(Store& store, Router router, std::size_t maxPendingWrites, std::function<void()> wake)
@@ -41,8 +43,12 @@ void MessageCore::submit(Message message, std::function<void(SubmitResult)> done
         if (wake_) wake_();
         done({SubmitResult::Status::Accepted, r.id, {}});
         break;
-      case EnqueueResult::Status::Duplicate: done({SubmitResult::Status::Duplicate, r.id, "duplicate"}); break;
-      case EnqueueResult::Status::Error: done({SubmitResult::Status::Error, r.id, r.error}); break;
+      case EnqueueResult::Status::Duplicate:
+        done({SubmitResult::Status::Duplicate, r.id, "duplicate"});
+        break;
+      case EnqueueResult::Status::Error:
+        done({SubmitResult::Status::Error, r.id, r.error});
+        break;
     }
   });
 }
@@ -50,9 +56,15 @@ void MessageCore::submit(Message message, std::function<void(SubmitResult)> done
 void MessageCore::inbound(Message message, std::function<void(EnqueueResult)> accepted) {
   submit(std::move(message), [accepted = std::move(accepted)](SubmitResult r) {
     switch (r.status) {
-      case SubmitResult::Status::Accepted: accepted({EnqueueResult::Status::Stored, r.id, {}}); break;
-      case SubmitResult::Status::Duplicate: accepted({EnqueueResult::Status::Duplicate, r.id, {}}); break;
-      default: accepted({EnqueueResult::Status::Error, r.id, r.reason}); break;
+      case SubmitResult::Status::Accepted:
+        accepted({EnqueueResult::Status::Stored, r.id, {}});
+        break;
+      case SubmitResult::Status::Duplicate:
+        accepted({EnqueueResult::Status::Duplicate, r.id, {}});
+        break;
+      default:
+        accepted({EnqueueResult::Status::Error, r.id, r.reason});
+        break;
     }
   });
 }
@@ -61,14 +73,69 @@ void MessageCore::report(Report report) {
   auto& log = Poco::Logger::get("cpmgw.core");
   std::string id = report.messageId;
   if (id.empty() && !report.externalRef.kind.empty()) id = store_.findByExternalId(report.externalRef).value_or("");
-  if (id.empty()) {
+  auto original = id.empty() ? std::nullopt : store_.get(id);
+  if (!original) {
     log.warning("unmatched %s report for %s=%s", report.status, report.externalRef.kind, report.externalRef.value);
     return;
   }
   std::string detail = "report " + report.status + (report.detail.empty() ? "" : ": " + report.detail);
-  store_.note(id, detail, [id, detail](WriteResult r) {
+  store_.note(id, detail, [id](WriteResult r) {
     if (r.status != WriteResult::Status::Ok)
       Poco::Logger::get("cpmgw.core").warning("report for message %s not recorded: %s", id, r.error);
+  });
+  sendReport(*original, report.status, report.detail);
+}
+
+namespace {
+
+bool requested(const StoredMessage& m, const std::string& what) {
+  auto it = m.attributes.find(attr::kReportRequest);
+  return it != m.attributes.end() && ("," + it->second + ",").find("," + what + ",") != std::string::npos;
+}
+
+}  // namespace
+
+void MessageCore::finalOutcome(const StoredMessage& message, const DeliveryOutcome& outcome) {
+  if (outcome.kind == DeliveryOutcome::Kind::Failed) {
+    sendReport(message, "failed", outcome.reason);
+  } else if (outcome.kind == DeliveryOutcome::Kind::Delivered && message.egress == kSipEgress &&
+             networkDeliveryReports_) {
+    sendReport(message, "delivered", outcome.reason);
+  }
+}
+
+void MessageCore::sendReport(const StoredMessage& original, const std::string& status, const std::string& detail) {
+  // Never a report on a report, and only what the sender asked for.
+  if (original.attributes.count(attr::kReportOf)) return;
+  bool positive = status == "delivered" || status == "displayed";
+  if (!requested(original, status == "displayed" ? "display" : positive ? "positive-delivery" : "negative-delivery"))
+    return;
+  auto senderId = original.attributes.find(attr::kSenderMessageId);
+  auto sentAt = original.attributes.find("cpim.datetime");
+  imdn::Notification n;
+  n.messageId = senderId != original.attributes.end() ? senderId->second : original.id;
+  n.dateTime =
+      sentAt != original.attributes.end() && !sentAt->second.empty() ? sentAt->second : formatTime(original.createdAt);
+  n.recipientUri = original.to;
+  n.kind = status == "displayed" ? imdn::Kind::Display : imdn::Kind::Delivery;
+  n.status = status;
+  Message r;
+  r.from = original.to;
+  r.to = original.from;
+  r.contentType = "message/imdn+xml";
+  r.body = imdn::serialize(n);
+  r.ingress = "gateway";
+  r.attributes[attr::kReportOf] = original.id;
+  r.attributes[attr::kReportStatus] = status;
+  // One report per status and message, also when an outcome is seen twice (a redelivery after a crash).
+  r.externalIds.push_back({"report", original.id + "|" + status});
+  std::string id = original.id;
+  submit(std::move(r), [id, status, detail](SubmitResult result) {
+    auto& log = Poco::Logger::get("cpmgw.core");
+    if (result.acceptable())
+      log.information("%s report for message %s queued as %s", status, id, result.id);
+    else
+      log.warning("%s report for message %s not sent: %s", status, id, result.reason);
   });
 }
 

@@ -25,6 +25,9 @@
 #include "runtime/dispatcher.h"
 #include "runtime/logging.h"
 #include "runtime/systemd_notify.h"
+#include "sip/sip_endpoint.h"
+#include "core/user_directory.h"
+#include "fthttp/ft_server.h"
 
 namespace cpmgw {
 
@@ -46,6 +49,7 @@ void declareGeneralConfig(config::Schema& schema) {
               "fatal, critical, error, warning, notice, information, debug or trace. SIGHUP re-reads it."});
   schema.add({"general", "drain_timeout", Type::Duration, "30s",
               "On SIGTERM: how long to wait for in-flight deliveries before exiting.", 0});
+  schema.add({"general", "sip", Type::Bool, "true", "Run the SIP endpoint (registrar, MESSAGE in and out)."});
   schema.add({"general", "max_pending_writes", Type::Int, "20000",
               "Messages accepted but not yet committed; beyond it senders are told to retry later.", 1, 10000000});
 }
@@ -93,9 +97,14 @@ void checkConsistency(const config::Config& config) {
          "'" + config.getString("routing.interwork_egress") + "' is not an enabled adapter");
   auto def = config.getString("routing.default_egress");
   if (!def.empty() && !egressKnown(def)) fail("[routing] default_egress", "'" + def + "' is not an enabled adapter");
+  for (const char* section : {"admin", "sip"}) {
+    bool hasCert = !config.getString(std::string(section) + ".tls_cert_file").empty();
+    bool hasKey = !config.getString(std::string(section) + ".tls_key_file").empty();
+    if (hasCert != hasKey)
+      fail("[" + std::string(section) + "] " + (hasCert ? "tls_key_file" : "tls_cert_file"),
+           "required with the other TLS file");
+  }
   bool cert = !config.getString("admin.tls_cert_file").empty();
-  bool key = !config.getString("admin.tls_key_file").empty();
-  if (cert != key) fail(cert ? "[admin] tls_key_file" : "[admin] tls_cert_file", "required with the other TLS file");
   if (!config.getString("admin.tls_client_ca_file").empty() && !cert)
     fail("[admin] tls_client_ca_file", "needs tls_cert_file and tls_key_file");
   if (config.getString("admin.token_file").empty() && !isLoopback(config.getString("admin.host")))
@@ -103,6 +112,7 @@ void checkConsistency(const config::Config& config) {
   if (auto tokenFile = config.getString("admin.token_file"); !tokenFile.empty()) readTokenFile(tokenFile);
   if (config.getDuration("dispatcher.retry_cap") < config.getDuration("dispatcher.retry_base"))
     fail("[dispatcher] retry_cap", "shorter than retry_base");
+  fthttp::FtHttpServer::checkConfig(config);
 }
 
 // A fresh random token for a loopback-only admin API without a configured one, written 0600 for the admin.
@@ -130,6 +140,8 @@ config::Schema fullSchema() {
   RoutingPolicy::declareConfig(schema);
   Dispatcher::declareConfig(schema);
   AdminServer::declareConfig(schema);
+  fthttp::FtHttpServer::declareConfig(schema);
+  sip::SipEndpoint::declareConfig(schema);
   declareAdapterConfig(schema);
   return schema;
 }
@@ -231,7 +243,29 @@ int GatewayApplication::serve(const config::Config& config) {
   MessageCore core(*store, Router(RoutingPolicy::from(config)),
                    static_cast<std::size_t>(config.getInt("general.max_pending_writes")),
                    [&dispatcher] { dispatcher.wake(); });
+  dispatcher.setFinalOutcomeHook([&core](const StoredMessage& m, const DeliveryOutcome& o) { core.finalOutcome(m, o); });
+  CachedUserDirectory users(*store);
+  // FT over HTTP keeps its own metadata beside the store; uploaders authenticate with their SIP credentials.
+  std::unique_ptr<fthttp::FtHttpServer> ftHttp;
+  if (config.getBool("fthttp.enabled")) {
+    auto options = fthttp::FtHttpServer::optionsFrom(config, dataDir.toString());
+    options.realm = config.getString("sip.realm");
+    try {
+      ftHttp = std::make_unique<fthttp::FtHttpServer>(options, &users);
+    } catch (const fthttp::FileStoreError& e) {
+      log.fatal("%s", std::string(e.what()));
+      return kExitDataErr;
+    }
+  }
   auto adapters = createAdapters(config);
+  std::unique_ptr<sip::SipEndpoint> sipEndpoint;
+  if (config.getBool("general.sip")) {
+    auto options = sip::SipEndpoint::optionsFrom(config);
+    options.certDir = Poco::Path(dataDir, "sip-tls").toString();
+    core.setNetworkDeliveryReports(options.networkDeliveryImdn);
+    sipEndpoint = std::make_unique<sip::SipEndpoint>(options, core, *store, users);
+    sipEndpoint->setRescheduled([&dispatcher] { dispatcher.wake(); });
+  }
 
   std::atomic<bool> ready{false};
   auto context = std::make_shared<AdminContext>();
@@ -242,6 +276,13 @@ int GatewayApplication::serve(const config::Config& config) {
   context->maxBody = config.getSize("admin.max_body");
   context->startedAt = nowMs();
   context->ready = [&ready] { return ready.load(); };
+  context->users = &users;
+  context->realm = config.getString("sip.realm");
+  if (ftHttp) context->files = &ftHttp->files();
+  if (sipEndpoint) {
+    context->registrar = &sipEndpoint->registrar();
+    context->adapters.push_back(sipEndpoint.get());
+  }
   std::string generatedTokenFile;
   try {
     if (auto file = config.getString("admin.token_file"); !file.empty()) {
@@ -263,6 +304,23 @@ int GatewayApplication::serve(const config::Config& config) {
               e.displayText());
     return kExitConfig;
   }
+  if (ftHttp) {
+    try {
+      ftHttp->start();
+    } catch (const Poco::Exception& e) {
+      log.fatal("FT-HTTP cannot listen on %s: %s", config.getString("fthttp.host"), e.displayText());
+      return kExitConfig;
+    }
+  }
+  if (sipEndpoint) {
+    try {
+      sipEndpoint->start(core);
+    } catch (const std::exception& e) {
+      log.fatal("SIP endpoint cannot start: %s", std::string(e.what()));
+      return kExitConfig;
+    }
+    dispatcher.addEgress(*sipEndpoint);
+  }
   for (auto& a : adapters) {
     a->start(core);
     dispatcher.addEgress(*a);
@@ -271,8 +329,14 @@ int GatewayApplication::serve(const config::Config& config) {
   ready = true;
 
   log.notice("admin API listening on %s", admin.url());
+  if (ftHttp) {
+    for (const auto& url : ftHttp->urls()) log.notice("FT-HTTP listening on %s", url);
+    log.notice("FT-HTTP links start with %s", ftHttp->publicBaseUrl());
+  }
   if (!generatedTokenFile.empty())
     log.notice("admin token (generated for this run, also in %s): %s", generatedTokenFile, context->token);
+  if (sipEndpoint)
+    for (const auto& l : sipEndpoint->listeners()) log.notice("SIP listening on %s", l);
   for (auto& a : adapters) log.notice("adapter %s started", a->name());
   log.notice("data directory %s, store %s", dataDir.toString(), storeOptions.path);
   systemd::ready("admin API on " + admin.url());
@@ -311,6 +375,13 @@ int GatewayApplication::serve(const config::Config& config) {
   auto deadline = std::chrono::steady_clock::now() + config.getDuration("general.drain_timeout");
   admin.stop();
   dispatcher.stop(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()));
+  if (ftHttp) {
+    // Transfers in progress get what is left of the drain time; uploads cut then stay resumable.
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    ftHttp->stop(std::max(left, std::chrono::milliseconds(0)));
+    ftHttp.reset();
+  }
+  if (sipEndpoint) sipEndpoint->stop(true);
   for (auto& a : adapters) a->stop(true);
   store->flush();
   store.reset();

@@ -6,6 +6,8 @@
 #include <random>
 
 #include "cpmgw/config.h"
+#include "cpmgw/router.h"
+#include "fthttp/ft_interwork.h"
 
 namespace cpmgw {
 namespace {
@@ -146,9 +148,14 @@ std::size_t Dispatcher::dispatchRound(TimeMs now) {
       ++handed;
       if (now - message.createdAt > options_.maxAgeMs) {
         store_.fail(message.id, "expired: older than max_age before delivery", {});
+        if (finalHook_) finalHook_(message, DeliveryOutcome::failed("expired before delivery"));
         ++counters.failed;
         logger().notice("message %s to %s expired before delivery via %s", message.id, message.to, name);
         continue;
+      }
+      // A file offered over HTTP cannot reach a non-CPM recipient as XML: it goes as a text with a short link.
+      if (name != kSipEgress) {
+        if (auto sms = fthttp::toSmsLink(message)) static_cast<Message&>(message) = std::move(*sms);
       }
       ++counters.inFlight;
       // The adapter may call back on any thread, also from inside submit().
@@ -173,6 +180,7 @@ void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters
       ++counters.delivered;
       logger().debug("message %s delivered to %s via %s", message.id, message.to, message.egress);
       store_.ack(message.id, outcome.reason.empty() ? "delivered" : outcome.reason, outcome.externalIds, done);
+      if (finalHook_) finalHook_(message, outcome);
       return;
     case DeliveryOutcome::Kind::RetryAfter: {
       std::int64_t delay = outcome.retryAfterMs;
@@ -189,6 +197,7 @@ void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters
         logger().notice("message %s to %s failed after %d attempts, max_age reached: %s", message.id, message.to,
                         message.attempts + 1, outcome.reason);
         store_.fail(message.id, "expired after retries: " + outcome.reason, done);
+        if (finalHook_) finalHook_(message, DeliveryOutcome::failed("expired after retries: " + outcome.reason));
         return;
       }
       ++counters.retried;
@@ -201,6 +210,7 @@ void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters
       ++counters.failed;
       logger().notice("message %s to %s failed via %s: %s", message.id, message.to, message.egress, outcome.reason);
       store_.fail(message.id, outcome.reason, done);
+      if (finalHook_) finalHook_(message, outcome);
       return;
   }
 }

@@ -43,6 +43,10 @@ class Dispatcher {
   // Before start(): the adapters (or endpoints) that messages are handed to, by egress name.
   void addEgress(Adapter& adapter);
   void start();
+  // Called (on any thread) for every message that reached a final state: delivered or failed.
+  void setFinalOutcomeHook(std::function<void(const StoredMessage&, const DeliveryOutcome&)> hook) {
+    finalHook_ = std::move(hook);
+  }
   // Makes the dispatcher look for due work now (thread-safe, cheap).
   void wake();
   // Stops leasing, then waits until every submitted message has its outcome recorded or the deadline
@@ -64,6 +68,7 @@ class Dispatcher {
   Store& store_;
   Options options_;
   std::map<std::string, Adapter*> egresses_;
+  std::function<void(const StoredMessage&, const DeliveryOutcome&)> finalHook_;
   std::map<std::string, std::unique_ptr<EgressCounters>> counters_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -1,0 +1,122 @@
+#include "sip/sofia_loop.h"
+
+#include <sofia-sip/su.h>
+#include <sofia-sip/su_wait.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <future>
+#include <stdexcept>
+
+namespace cpmgw::sip {
+
+SofiaLoop::SofiaLoop() {
+  eventFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (eventFd_ < 0) throw std::runtime_error("eventfd failed");
+}
+
+SofiaLoop::~SofiaLoop() {
+  stop();
+  ::close(eventFd_);
+}
+
+int SofiaLoop::onWake(void* /*rootMagic*/, void* /*wait*/, void* self) {
+  static_cast<SofiaLoop*>(self)->drain();
+  return 0;
+}
+
+void SofiaLoop::drain() {
+  std::uint64_t counter = 0;
+  [[maybe_unused]] auto n = ::read(eventFd_, &counter, sizeof counter);
+  std::vector<std::function<void()>> batch;
+  {
+    std::lock_guard lock(mutex_);
+    batch.swap(tasks_);
+  }
+  for (auto& task : batch) task();
+}
+
+void SofiaLoop::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!running_) return;
+    tasks_.push_back(std::move(task));
+  }
+  std::uint64_t one = 1;
+  [[maybe_unused]] auto n = ::write(eventFd_, &one, sizeof one);
+}
+
+void SofiaLoop::start(const std::function<void(su_root_s*)>& init) {
+  {
+    std::lock_guard lock(mutex_);
+    running_ = true;
+  }
+  // Shared with the thread, which outlives this call: it reports once, whether init ran or not.
+  auto started = std::make_shared<std::promise<void>>();
+  auto result = started->get_future();
+  thread_ = std::thread([this, init, started] {
+    bool reported = false;
+    auto report = [&](std::exception_ptr error) {
+      if (reported) return;
+      reported = true;
+      if (error)
+        started->set_exception(error);
+      else
+        started->set_value();
+    };
+    bool ok = run([&](su_root_s* root) {
+      try {
+        init(root);
+      } catch (...) {
+        report(std::current_exception());
+        return false;
+      }
+      report(nullptr);
+      return true;
+    });
+    if (!ok) report(std::make_exception_ptr(std::runtime_error("cannot create the SIP event loop")));
+  });
+  try {
+    result.get();
+  } catch (...) {
+    stop();
+    throw;
+  }
+}
+
+bool SofiaLoop::run(const std::function<bool(su_root_s*)>& init) {
+  su_init();
+  su_root_t* root = su_root_create(nullptr);
+  if (!root) {
+    su_deinit();
+    return false;
+  }
+  su_wait_t wait[1];
+  su_wait_create(wait, eventFd_, SU_WAIT_IN);
+  int index = su_root_register(root, wait, reinterpret_cast<su_wakeup_f>(&SofiaLoop::onWake),
+                               reinterpret_cast<su_wakeup_arg_t*>(this), 0);
+  root_ = root;
+  bool ok = init(root);
+  if (ok) su_root_run(root);
+  drain();  // closures posted before stop() still run
+  su_root_deregister(root, index);
+  root_ = nullptr;
+  su_root_destroy(root);
+  su_deinit();
+  return ok;
+}
+
+void SofiaLoop::stop(const std::function<void()>& fini) {
+  if (!thread_.joinable()) return;
+  if (std::this_thread::get_id() == thread_.get_id()) throw std::logic_error("SofiaLoop::stop on its own thread");
+  post([this, fini] {
+    if (fini) fini();
+    su_root_break(root_);
+  });
+  thread_.join();
+  std::lock_guard lock(mutex_);
+  running_ = false;
+  tasks_.clear();
+}
+
+}  // namespace cpmgw::sip

@@ -1,0 +1,302 @@
+// CPM stand-alone messaging through the real binary, with SIPp as the devices and senders.
+#include <Poco/JSON/Parser.h>
+#include <gtest/gtest.h>
+
+#include "harness.h"
+
+namespace cpmgw::test {
+namespace {
+
+Poco::JSON::Object::Ptr json(const HttpAnswer& a) {
+  return Poco::JSON::Parser().parse(a.body).extract<Poco::JSON::Object::Ptr>();
+}
+
+const char* kCaps = ";+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"";
+
+std::string cpim(const std::string& from, const std::string& to, const std::string& text, const std::string& id,
+                 const std::string& disposition = "") {
+  std::string s = "From: <" + from + ">\nTo: <" + to + ">\nDateTime: 2026-11-26T10:00:00.000Z\n";
+  if (!id.empty()) s += "NS: imdn <urn:ietf:params:imdn>\nimdn.Message-ID: " + id + "\n";
+  if (!disposition.empty()) s += "imdn.Disposition-Notification: " + disposition + "\n";
+  s += "\nContent-Type: text/plain; charset=utf-8\n\n" + text;
+  return s;
+}
+
+class SipMessaging : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (runProgram("sipp", {"-v"}).output.find("SIPp") == std::string::npos) {
+      GTEST_SKIP() << "sipp not installed";
+    }
+    ASSERT_TRUE(gw.start()) << gw.log();
+    ASSERT_NE(gw.sipPort(), 0);
+    for (const char* user : {"alice", "bob"}) {
+      auto a = gw.http("PUT", std::string("/v1/users/sip:") + user + "@localhost",
+                       R"({"password":"secret-)" + std::string(user) + R"("})", {{"Content-Type", "application/json"}});
+      ASSERT_EQ(a.status, 201) << a.body;
+    }
+  }
+  void TearDown() override {
+    if (gw.running()) {
+      EXPECT_EQ(gw.stop(), 0) << gw.log();
+    }
+  }
+
+  std::string target() const { return "127.0.0.1:" + std::to_string(gw.sipPort()); }
+
+  // REGISTERs user's device at devicePort; returns SIPp's exit code (0: the expected answer came).
+  int registerDevice(const std::string& user, std::uint16_t devicePort, const std::string& password,
+                     const std::string& expect = "200", const std::string& caps = kCaps) {
+    auto scenario = sippScenario("register.xml", {{"EXPECT", expect}}, dir);
+    auto r = runProgram("sipp", {target(),
+                                 "-sf",
+                                 scenario,
+                                 "-m",
+                                 "1",
+                                 "-i",
+                                 "127.0.0.1",
+                                 "-p",
+                                 std::to_string(freePort()),
+                                 "-nostdin",
+                                 "-timeout",
+                                 "15s",
+                                 "-au",
+                                 user,
+                                 "-ap",
+                                 password,
+                                 "-key",
+                                 "user",
+                                 user,
+                                 "-key",
+                                 "domain",
+                                 "localhost",
+                                 "-key",
+                                 "contact_host",
+                                 "127.0.0.1",
+                                 "-key",
+                                 "contact_port",
+                                 std::to_string(devicePort),
+                                 "-key",
+                                 "expires",
+                                 "600",
+                                 "-key",
+                                 "caps",
+                                 caps});
+    return r.exitCode;
+  }
+
+  // Sends one MESSAGE through the gateway; returns SIPp's exit code (0: the expected answer came).
+  int sendMessage(const std::string& from, const std::string& to, const std::string& body,
+                  const std::string& expect = "202", const std::string& contentType = "message/cpim",
+                  const std::string& transport = "u1") {
+    auto scenario = sippScenario("message.xml", {{"EXPECT", expect}, {"BODY", body}}, dir);
+    auto r = runProgram("sipp", {target(),       "-sf",      scenario,
+                                 "-m",           "1",        "-i",
+                                 "127.0.0.1",    "-p",       std::to_string(freePort()),
+                                 "-t",           transport,  "-nostdin",
+                                 "-timeout",     "15s",      "-key",
+                                 "from",         from,       "-key",
+                                 "to",           to,         "-key",
+                                 "content_type", contentType});
+    lastSippOutput = r.output;
+    return r.exitCode;
+  }
+
+  // A device that answers `count` MESSAGEs with 200 and keeps them in a file.
+  std::unique_ptr<Background> device(std::uint16_t port, int count, const std::string& file) {
+    auto scenario = sippScenario("uas_message.xml", {}, dir);
+    return std::make_unique<Background>(
+        "sipp", std::vector<std::string>{"-sf", scenario, "-m", std::to_string(count), "-i", "127.0.0.1", "-p",
+                                         std::to_string(port), "-nostdin", "-timeout", "30s", "-trace_msg",
+                                         "-message_file", file});
+  }
+
+  std::vector<std::string> messagesTo(const std::string& uri) {
+    std::vector<std::string> states;
+    auto list = json(gw.get("/v1/messages?to=" + uri))->getArray("messages");
+    for (std::size_t i = 0; i < list->size(); ++i) states.push_back(list->getObject(i)->getValue<std::string>("state"));
+    return states;
+  }
+
+  TempDir dir;
+  Gateway gw{{{"sip.max_message_size", "2k"}, {"sip.deferred_retry", "1h"}}};
+  std::string lastSippOutput;
+};
+
+TEST_F(SipMessaging, RegisterWithDigestAndCapabilities) {
+  std::uint16_t port = freePort();
+  EXPECT_EQ(registerDevice("bob", port, "secret-bob"), 0);
+  auto regs = json(gw.get("/v1/users/sip:bob@localhost/registrations"))->getArray("registrations");
+  ASSERT_EQ(regs->size(), 1u);
+  auto b = regs->getObject(0);
+  EXPECT_EQ(b->getValue<std::string>("contact"), "sip:bob@127.0.0.1:" + std::to_string(port));
+  EXPECT_TRUE(b->getObject("capabilities")->getValue<bool>("cpm_msg"));
+  EXPECT_FALSE(b->getObject("capabilities")->getValue<bool>("fthttp"));
+  EXPECT_GT(b->getValue<int>("expires_in_s"), 500);
+}
+
+TEST_F(SipMessaging, RegisterWithWrongPasswordOrUnknownUserIsForbidden) {
+  EXPECT_EQ(registerDevice("bob", freePort(), "not-bobs-password", "403"), 0);
+  EXPECT_EQ(registerDevice("mallory", freePort(), "whatever-it-is", "403"), 0);
+  EXPECT_EQ(json(gw.get("/v1/users/sip:bob@localhost/registrations"))->getArray("registrations")->size(), 0u);
+  EXPECT_TRUE(gw.waitForLog("refused"));
+}
+
+TEST_F(SipMessaging, MessageReachesTheRegisteredDevice) {
+  std::uint16_t port = freePort();
+  std::string received = dir.file("bob-device.log");
+  auto bob = device(port, 1, received);
+  ASSERT_EQ(registerDevice("bob", port, "secret-bob"), 0);
+  ASSERT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost",
+                        cpim("sip:alice@localhost", "sip:bob@localhost", "hello bob", "msg-0001")),
+            0)
+      << lastSippOutput << gw.log();
+  EXPECT_EQ(bob->wait(20s), 0) << bob->output() << gw.log();
+  std::string log = readFile(received);
+  EXPECT_NE(log.find("MESSAGE sip:bob@127.0.0.1"), std::string::npos) << log;
+  EXPECT_NE(log.find("hello bob"), std::string::npos) << log;
+  EXPECT_NE(log.find("imdn.Message-ID: msg-0001"), std::string::npos) << log;
+  EXPECT_NE(log.find("Content-Type: message/cpim"), std::string::npos) << log;
+  EXPECT_NE(log.find("oma.cpm.msg"), std::string::npos) << log;
+  EXPECT_TRUE(eventually([&] { return messagesTo("sip:bob@localhost") == std::vector<std::string>{"delivered"}; }));
+}
+
+TEST_F(SipMessaging, PlainTextMessagesAreAcceptedToo) {
+  std::uint16_t port = freePort();
+  std::string received = dir.file("bob-device.log");
+  auto bob = device(port, 1, received);
+  ASSERT_EQ(registerDevice("bob", port, "secret-bob"), 0);
+  ASSERT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost", "just text", "202", "text/plain"), 0)
+      << lastSippOutput;
+  EXPECT_EQ(bob->wait(20s), 0) << bob->output();
+  EXPECT_NE(readFile(received).find("just text"), std::string::npos);
+}
+
+TEST_F(SipMessaging, DeferredMessagesArriveInOrderAfterRegistration) {
+  for (const char* text : {"first", "second", "third"}) {
+    ASSERT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost",
+                          cpim("sip:alice@localhost", "sip:bob@localhost", text, std::string("id-") + text)),
+              0)
+        << lastSippOutput;
+  }
+  ASSERT_TRUE(eventually([&] { return messagesTo("sip:bob@localhost").size() == 3; }));
+  // Nobody to deliver to: they wait (the first was tried once and deferred).
+  EXPECT_TRUE(eventually([&] {
+    auto s = messagesTo("sip:bob@localhost");
+    return std::all_of(s.begin(), s.end(), [](auto& x) { return x == "queued"; });
+  }));
+  std::uint16_t port = freePort();
+  std::string received = dir.file("bob-device.log");
+  auto bob = device(port, 3, received);
+  ASSERT_EQ(registerDevice("bob", port, "secret-bob"), 0);
+  EXPECT_EQ(bob->wait(30s), 0) << bob->output() << gw.log();
+  std::string log = readFile(received);
+  auto first = log.find("first"), second = log.find("second"), third = log.find("third");
+  ASSERT_NE(first, std::string::npos) << log;
+  ASSERT_NE(second, std::string::npos) << log;
+  ASSERT_NE(third, std::string::npos) << log;
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+  EXPECT_NE(log.find("oma.cpm.deferred"), std::string::npos) << log;
+  EXPECT_TRUE(eventually([&] { return messagesTo("sip:bob@localhost") == std::vector<std::string>(3, "delivered"); }));
+}
+
+TEST_F(SipMessaging, DeliveryNotificationGoesBackToTheSender) {
+  std::uint16_t bobPort = freePort(), alicePort = freePort();
+  std::string bobLog = dir.file("bob.log"), aliceLog = dir.file("alice.log");
+  auto bob = device(bobPort, 1, bobLog);
+  auto alice = device(alicePort, 1, aliceLog);
+  ASSERT_EQ(registerDevice("bob", bobPort, "secret-bob"), 0);
+  ASSERT_EQ(registerDevice("alice", alicePort, "secret-alice"), 0);
+  ASSERT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost",
+                        cpim("sip:alice@localhost", "sip:bob@localhost", "report please", "want-report-1",
+                             "positive-delivery, negative-delivery")),
+            0)
+      << lastSippOutput;
+  EXPECT_EQ(bob->wait(20s), 0) << bob->output();
+  EXPECT_NE(readFile(bobLog).find("imdn.Disposition-Notification: positive-delivery, negative-delivery"),
+            std::string::npos)
+      << readFile(bobLog);
+  EXPECT_EQ(alice->wait(20s), 0) << alice->output() << gw.log();
+  std::string report = readFile(aliceLog);
+  EXPECT_NE(report.find("message/imdn+xml"), std::string::npos) << report;
+  EXPECT_NE(report.find("<message-id>want-report-1</message-id>"), std::string::npos) << report;
+  EXPECT_NE(report.find("<delivered/>"), std::string::npos) << report;
+  EXPECT_NE(report.find("Content-Disposition: notification"), std::string::npos) << report;
+}
+
+TEST_F(SipMessaging, BadInputGetsTheRightAnswer) {
+  // Malformed CPIM: no blank line between the message headers and the content.
+  EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost",
+                        "From: <sip:alice@localhost>\nTo: <sip:bob@localhost>", "400"),
+            0)
+      << lastSippOutput;
+  // Missing mandatory From in CPIM.
+  EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost",
+                        "To: <sip:bob@localhost>\n\nContent-Type: text/plain\n\nx", "400"),
+            0);
+  EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost", std::string(3000, 'x'), "413", "text/plain"), 0)
+      << lastSippOutput;
+  EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost", "{}", "415", "application/json"), 0)
+      << lastSippOutput;
+  EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:nobody@localhost", "hi", "404", "text/plain"), 0) << lastSippOutput;
+  EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:carol@elsewhere.example", "hi", "404", "text/plain"), 0)
+      << lastSippOutput;
+  EXPECT_TRUE(messagesTo("sip:bob@localhost").empty());
+}
+
+TEST_F(SipMessaging, AResentMessageIsStoredOnce) {
+  auto body = cpim("sip:alice@localhost", "sip:bob@localhost", "once", "dup-1");
+  EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost", body), 0);
+  EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost", body), 0);
+  EXPECT_TRUE(eventually([&] { return messagesTo("sip:bob@localhost").size() == 1; }));
+  EXPECT_TRUE(gw.waitForLog("(duplicate)"));
+}
+
+TEST_F(SipMessaging, MessageOverTcp) {
+  std::uint16_t port = freePort();
+  std::string received = dir.file("bob-device.log");
+  auto bob = device(port, 1, received);
+  ASSERT_EQ(registerDevice("bob", port, "secret-bob"), 0);
+  ASSERT_EQ(
+      sendMessage("sip:alice@localhost", "sip:bob@localhost",
+                  cpim("sip:alice@localhost", "sip:bob@localhost", "over tcp", "tcp-1"), "202", "message/cpim", "t1"),
+      0)
+      << lastSippOutput;
+  EXPECT_EQ(bob->wait(20s), 0) << bob->output();
+  EXPECT_NE(readFile(received).find("over tcp"), std::string::npos);
+}
+
+TEST_F(SipMessaging, NonCpmNumbersGoThroughTheInterworkingAdapterAndBack) {
+  // The loopback adapter stands in for SMS: the number answers, and alice's device gets that answer.
+  std::uint16_t port = freePort();
+  std::string received = dir.file("alice.log");
+  auto alice = device(port, 1, received);
+  ASSERT_EQ(registerDevice("alice", port, "secret-alice"), 0);
+  ASSERT_EQ(sendMessage("sip:alice@localhost", "tel:+15550100",
+                        cpim("sip:alice@localhost", "tel:+15550100", "to a phone", "ph-1")),
+            0)
+      << lastSippOutput;
+  EXPECT_EQ(alice->wait(20s), 0) << alice->output() << gw.log();
+  std::string log = readFile(received);
+  EXPECT_NE(log.find("From: <tel:+15550100>"), std::string::npos) << log;
+  EXPECT_NE(log.find("to a phone"), std::string::npos) << log;
+}
+
+TEST_F(SipMessaging, DeferredMessagesSurviveAKill) {
+  ASSERT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost",
+                        cpim("sip:alice@localhost", "sip:bob@localhost", "survivor", "kill-1")),
+            0);
+  ASSERT_TRUE(eventually([&] { return messagesTo("sip:bob@localhost").size() == 1; }));
+  gw.kill9();
+  ASSERT_TRUE(gw.start()) << gw.log();
+  std::uint16_t port = freePort();
+  std::string received = dir.file("bob-device.log");
+  auto bob = device(port, 1, received);
+  ASSERT_EQ(registerDevice("bob", port, "secret-bob"), 0);
+  EXPECT_EQ(bob->wait(30s), 0) << bob->output() << gw.log();
+  EXPECT_NE(readFile(received).find("survivor"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cpmgw::test
