@@ -188,6 +188,38 @@ TEST_F(DispatcherTest, ARetryThatWouldComeAfterMaxAgeFailsNow) {
   EXPECT_EQ(store_->get(old)->lastError, "expired after retries: later");
 }
 
+TEST_F(DispatcherTest, MessagesThatNeverBecameDeliverableExpireWithAReport) {
+  Dispatcher::Options o;
+  o.maxAgeMs = 60'000;
+  std::mutex m;
+  std::vector<std::string> reported;
+  // Queued for an egress nobody serves (a CPM user who never registers), and already too old.
+  Message msg;
+  msg.from = "sip:alice@localhost";
+  msg.to = "sip:gone@localhost";
+  msg.egress = "sip";
+  msg.createdAt = nowMs() - 120'000;
+  std::promise<EnqueueResult> p;
+  store_->enqueue(msg, 0, [&p](EnqueueResult r) { p.set_value(r); });
+  auto id = p.get_future().get().id;
+  dispatcher_ = std::make_unique<Dispatcher>(*store_, o);
+  dispatcher_->addEgress(egress_);
+  dispatcher_->setFinalOutcomeHook([&](const StoredMessage& sm, const DeliveryOutcome& outcome) {
+    std::lock_guard lock(m);
+    if (outcome.kind == DeliveryOutcome::Kind::Failed) reported.push_back(sm.id);
+  });
+  dispatcher_->start();
+  ASSERT_TRUE(waitState(id, MessageState::Failed));
+  EXPECT_NE(store_->get(id)->lastError.find("max_age"), std::string::npos);
+  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < until) {
+    std::lock_guard lock(m);
+    if (!reported.empty()) break;
+  }
+  std::lock_guard lock(m);
+  EXPECT_EQ(reported, std::vector<std::string>{id});
+}
+
 TEST_F(DispatcherTest, InFlightIsBoundedPerEgress) {
   Dispatcher::Options o;
   o.maxInFlight = 3;

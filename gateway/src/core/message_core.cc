@@ -124,6 +124,10 @@ void MessageCore::sendReport(const StoredMessage& original, const std::string& s
   r.to = original.from;
   r.contentType = "message/imdn+xml";
   r.body = imdn::serialize(n);
+  if (r.body.empty()) {
+    Poco::Logger::get("cpmgw.core").warning("%s report for message %s cannot be expressed as an IMDN", status, original.id);
+    return;
+  }
   r.ingress = "gateway";
   r.attributes[attr::kReportOf] = original.id;
   r.attributes[attr::kReportStatus] = status;

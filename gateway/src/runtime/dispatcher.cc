@@ -116,6 +116,13 @@ void Dispatcher::run() {
     try {
       if (now >= nextRecover) {
         if (auto n = store_.recover(now)) logger().warning("%z expired leases returned to the queue", n);
+        // Messages that never became deliverable (a CPM user who never came back) also end at max_age.
+        for (const auto& m : store_.expire(now - options_.maxAgeMs, "expired: not delivered within max_age")) {
+          logger().notice("message %s from %s to %s expired undelivered after %d attempts", m.id, m.from, m.to,
+                          m.attempts);
+          if (auto it = counters_.find(m.egress); it != counters_.end()) ++it->second->failed;
+          if (finalHook_) finalHook_(m, DeliveryOutcome::failed("expired: not delivered within max_age"));
+        }
         nextRecover = now + std::max<std::int64_t>(options_.leaseMs / 2, 1000);
       }
       handed = dispatchRound(now);

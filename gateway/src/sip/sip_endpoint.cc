@@ -437,6 +437,10 @@ struct SipEndpoint::Impl {
     if (isReport) c.contentHeaders.push_back({"Content-Disposition", "notification"});
     c.body = message.body;
     std::string body = cpim::serialize(c);
+    if (body.empty()) {  // the codec refuses what it could not write back faithfully (e.g. an unusable address)
+      done(DeliveryOutcome::failed("cannot express this message in CPIM"));
+      return;
+    }
     bool deferred = message.attempts > 0;
     std::string acceptContact =
         std::string("Accept-Contact: *;+g.3gpp.icsi-ref=\"") + (deferred ? kIcsiCpmDeferred : kIcsiCpmMsg) + "\"";
