@@ -19,15 +19,32 @@ std::string escapeXml(std::string_view s) {
   out.reserve(s.size() + 16);
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      case '\t': out += "&#9;"; break;
-      case '\n': out += "&#10;"; break;
-      case '\r': out += "&#13;"; break;
-      default: out += static_cast<unsigned char>(c) < 0x20 ? '_' : c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      case '\t':
+        out += "&#9;";
+        break;
+      case '\n':
+        out += "&#10;";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      default:
+        out += static_cast<unsigned char>(c) < 0x20 ? '_' : c;
     }
   }
   return out;
@@ -64,8 +81,8 @@ class TreeBuilder final : public Poco::XML::DefaultHandler, public Poco::XML::Le
   Node root;
   std::string error;
 
-  void startElement(const Poco::XML::XMLString& uri, const Poco::XML::XMLString& localName,
-                    const Poco::XML::XMLString&, const Poco::XML::Attributes& attributes) override {
+  void startElement(const Poco::XML::XMLString& uri, const Poco::XML::XMLString& localName, const Poco::XML::XMLString&,
+                    const Poco::XML::Attributes& attributes) override {
     if (!error.empty()) return;
     if (++elements_ > kMaxXmlElements) return fail("too many elements");
     if (stack_.size() >= kMaxXmlDepth) return fail("nested too deeply");
@@ -156,7 +173,9 @@ std::optional<Node> parseTree(std::string_view xml, std::string& error) {
   return std::move(builder.root);
 }
 
-bool ours(const Node& n) { return n.ns == kFtHttpNamespace || n.ns.empty(); }
+bool ours(const Node& n) {
+  return n.ns == kFtHttpNamespace || n.ns.empty();
+}
 
 std::string_view trimmedText(const std::string& s) {
   std::string_view v(s);
@@ -248,18 +267,6 @@ std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-void civilFromDays(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
 
 }  // namespace
 
@@ -366,18 +373,7 @@ std::optional<ResumeInfo> decodeResumeInfo(std::string_view xml, std::string* er
   return info;
 }
 
-std::string formatUntil(TimeMs t) {
-  std::int64_t days = t >= 0 ? t / 86'400'000 : -((-t + 86'399'999) / 86'400'000);
-  std::int64_t msOfDay = t - days * 86'400'000;
-  std::int64_t y = 0;
-  unsigned m = 0, d = 0;
-  civilFromDays(days, y, m, d);
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y), m, d,
-                static_cast<long long>(msOfDay / 3'600'000), static_cast<long long>(msOfDay / 60'000 % 60),
-                static_cast<long long>(msOfDay / 1000 % 60), static_cast<long long>(msOfDay % 1000));
-  return buf;
-}
+std::string formatUntil(TimeMs t) { return formatTime(t); }
 
 std::optional<TimeMs> parseUntil(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)

@@ -24,7 +24,9 @@ class LineFormatter final : public Poco::Formatter {
     int p = static_cast<int>(msg.getPriority());
     if (p < 1 || p > 8) p = 8;
     if (journal_) {
-      text = "<" + std::to_string(kSyslog[p]) + ">";
+      text.assign(1, '<');
+      text += std::to_string(kSyslog[p]);
+      text += '>';
     } else {
       text = Poco::DateTimeFormatter::format(msg.getTime(), "%Y-%m-%dT%H:%M:%s%z") + " ";
     }
