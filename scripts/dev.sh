@@ -16,8 +16,13 @@ packages=(
   g++ clang cmake ninja-build pkg-config
   libpoco-dev libsofia-sip-ua-dev libsmpp34-dev libsqlite3-dev libssl-dev libsystemd-dev
   googletest libgtest-dev libgmock-dev libbenchmark-dev libclang-rt-14-dev
-  curl sqlite3
+  curl sqlite3 nginx openssl sip-tester
 )
+
+# The SMPP peers of the integration tests and bench (tests/integration/smpp): the npm smpp package needs node and
+# npm (any node that brings npm will do: nodesource's nodejs provides npm itself), and Kannel binds as an ESME.
+command -v npm >/dev/null || packages+=(nodejs npm)
+packages+=(kannel)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
@@ -43,7 +48,13 @@ build() {  # build DIR [cmake options...]
   cmake --build "$dir" -j "$jobs"
 }
 
+# Installs the npm packages the SMPP peers use (tests/integration/smpp/package-lock.json).
+npm_peers() {
+  (cd tests/integration/smpp && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 ctest_in() {
+  npm_peers
   ctest --test-dir "$1" --output-on-failure -j "$jobs" --timeout 600
 }
 

@@ -163,6 +163,24 @@ TEST_F(SipMessaging, MessageReachesTheRegisteredDevice) {
   EXPECT_TRUE(eventually([&] { return messagesTo("sip:bob@localhost") == std::vector<std::string>{"delivered"}; }));
 }
 
+TEST_F(SipMessaging, CapabilitiesAreAskedWithOptionsWhenNotAnnounced) {
+  std::uint16_t port = freePort();
+  auto scenario = sippScenario("uas_options.xml", {}, dir);
+  Background bob("sipp", {"-sf", scenario, "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(port), "-nostdin",
+                          "-timeout", "20s"});
+  ASSERT_EQ(registerDevice("bob", port, "secret-bob", "200", ""), 0);
+  EXPECT_EQ(bob.wait(20s), 0) << bob.output() << gw.log();
+  Poco::JSON::Object::Ptr reg;
+  ASSERT_TRUE(eventually([&] {
+    auto regs = json(gw.get("/v1/users/sip:bob@localhost/registrations"))->getArray("registrations");
+    if (regs->size() != 1) return false;
+    reg = regs->getObject(0);
+    return reg->getValue<std::string>("capabilities_from") == "options";
+  })) << gw.log();
+  EXPECT_TRUE(reg->getObject("capabilities")->getValue<bool>("cpm_msg"));
+  EXPECT_TRUE(reg->getObject("capabilities")->getValue<bool>("fthttp"));
+}
+
 TEST_F(SipMessaging, PlainTextMessagesAreAcceptedToo) {
   std::uint16_t port = freePort();
   std::string received = dir.file("bob-device.log");
@@ -272,12 +290,14 @@ TEST_F(SipMessaging, MessageOverTcp) {
 // SIP over TLS with openssl s_client as the peer (Debian's SIPp is built without TLS).
 TEST(SipTls, MessageOverTls) {
   TempDir certs;
-  auto made = runProgram("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-                                     "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout",
-                                     certs.file("key.pem"), "-out", certs.file("cert.pem")});
+  auto made = runProgram(
+      "openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+                  "subjectAltName=IP:127.0.0.1", "-keyout", certs.file("key.pem"), "-out", certs.file("cert.pem")});
   ASSERT_EQ(made.exitCode, 0) << made.output;
-  Gateway gw({{"sip.tls_cert_file", certs.file("cert.pem")}, {"sip.tls_key_file", certs.file("key.pem")},
-              {"sip.tls_port", "0"}, {"sip.require_known_recipients", "false"}});
+  Gateway gw({{"sip.tls_cert_file", certs.file("cert.pem")},
+              {"sip.tls_key_file", certs.file("key.pem")},
+              {"sip.tls_port", "0"},
+              {"sip.require_known_recipients", "false"}});
   ASSERT_TRUE(gw.start()) << gw.log();
   static const std::regex kTls(R"(SIP listening on tls [^ \n]*:(\d+)\n)");
   std::smatch m;
@@ -285,26 +305,36 @@ TEST(SipTls, MessageOverTls) {
   ASSERT_TRUE(std::regex_search(log, m, kTls)) << log;
   std::string port = m[1];
   std::string body = "over tls";
-  std::string request = "MESSAGE sip:bob@localhost SIP/2.0\r\n"
-                        "Via: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bK-tls-1\r\n"
-                        "From: <sip:alice@localhost>;tag=tls1\r\n"
-                        "To: <sip:bob@localhost>\r\n"
-                        "Call-ID: tls-call-1@127.0.0.1\r\n"
-                        "CSeq: 1 MESSAGE\r\n"
-                        "Max-Forwards: 70\r\n"
-                        "Content-Type: text/plain\r\n"
-                        "Content-Length: " +
-                        std::to_string(body.size()) + "\r\n\r\n" + body;
+  std::string request =
+      "MESSAGE sip:bob@localhost SIP/2.0\r\n"
+      "Via: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bK-tls-1\r\n"
+      "From: <sip:alice@localhost>;tag=tls1\r\n"
+      "To: <sip:bob@localhost>\r\n"
+      "Call-ID: tls-call-1@127.0.0.1\r\n"
+      "CSeq: 1 MESSAGE\r\n"
+      "Max-Forwards: 70\r\n"
+      "Content-Type: text/plain\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body;
   writeFile(certs.file("request.txt"), request);
   // s_client keeps the connection open after its input ends, until the deadline stops it.
-  auto r = runProgram("sh", {"-c", "openssl s_client -quiet -ign_eof -verify_return_error -CAfile " + certs.file("cert.pem") +
-                                       " -connect 127.0.0.1:" + port + " < " + certs.file("request.txt")},
+  auto r = runProgram("sh",
+                      {"-c", "openssl s_client -quiet -ign_eof -verify_return_error -CAfile " + certs.file("cert.pem") +
+                                 " -connect 127.0.0.1:" + port + " < " + certs.file("request.txt")},
                       3s);
   EXPECT_NE(r.output.find("SIP/2.0 202"), std::string::npos) << r.output << gw.log();
-  EXPECT_TRUE(eventually([&] {
-    return gw.get("/v1/messages?to=sip:bob@localhost").body.find("over tls") != std::string::npos;
-  }));
+  EXPECT_TRUE(eventually(
+      [&] { return gw.get("/v1/messages?to=sip:bob@localhost").body.find("over tls") != std::string::npos; }));
   EXPECT_EQ(gw.stop(), 0);
+
+  // A key that does not belong to the certificate stops the start with a clear error.
+  ASSERT_EQ(runProgram("openssl", {"genrsa", "-out", certs.file("other.pem"), "2048"}).exitCode, 0);
+  Gateway wrongKey({{"sip.tls_cert_file", certs.file("cert.pem")},
+                    {"sip.tls_key_file", certs.file("other.pem")},
+                    {"sip.tls_port", "0"}});
+  EXPECT_FALSE(wrongKey.start(10s));
+  EXPECT_EQ(wrongKey.stop(), 78);
+  EXPECT_NE(wrongKey.log().find("does not match"), std::string::npos) << wrongKey.log();
 }
 
 TEST_F(SipMessaging, NonCpmNumbersGoThroughTheInterworkingAdapterAndBack) {

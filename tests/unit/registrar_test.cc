@@ -22,7 +22,8 @@ TEST(FeatureTags, ReadsIcsiAndIariLists) {
 }
 
 TEST(FeatureTags, MsrpFileTransferAndChatTag) {
-  auto caps = parseFeatureTags({"+G.3GPP.IARI-REF=\"urn%3Aurn-7%3A3gpp-application.ims.iari.rcs.ft\"", "+g.oma.sip-im"});
+  auto caps =
+      parseFeatureTags({"+G.3GPP.IARI-REF=\"urn%3Aurn-7%3A3gpp-application.ims.iari.rcs.ft\"", "+g.oma.sip-im"});
   EXPECT_TRUE(caps.ftMsrp);
   EXPECT_FALSE(caps.ftHttp);
   EXPECT_TRUE(caps.cpmMsg);
@@ -52,7 +53,7 @@ TEST(Registrar, KeepsEveryDeviceAndDropsExpiredOnes) {
   ASSERT_EQ(later.size(), 1u);
   EXPECT_EQ(later[0].contact, "sip:bob@10.0.0.2");
   EXPECT_TRUE(r.bindings("sip:bob@localhost", 6000).empty());
-  EXPECT_EQ(r.users(), 0u);
+  EXPECT_EQ(r.users(6000), 0u);
 }
 
 TEST(Registrar, SameContactOrInstanceReplaces) {
@@ -76,7 +77,7 @@ TEST(Registrar, RemovesOneOrAll) {
   r.update("sip:a@localhost", binding("sip:a@x", 10));
   r.update("sip:b@localhost", binding("sip:b@x", 100));
   EXPECT_EQ(r.purgeExpired(50), 1u);
-  EXPECT_EQ(r.users(), 1u);
+  EXPECT_EQ(r.users(50), 1u);
 }
 
 }  // namespace

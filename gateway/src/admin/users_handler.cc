@@ -48,6 +48,8 @@ Poco::JSON::Array::Ptr registrationsJson(sip::Registrar* registrar, const std::s
     caps->set("icsi", icsi);
     caps->set("iari", iari);
     o->set("capabilities", caps);
+    o->set("capabilities_from", b.capsFromOptionsAt > 0 ? "options" : "register");
+    if (b.capsFromOptionsAt > 0) o->set("capabilities_at", isoTime(b.capsFromOptionsAt));
     list->add(o);
   }
   return list;

@@ -90,6 +90,28 @@ void Registrar::remove(const std::string& aor, const std::string& contact) {
   if (list.empty()) byAor_.erase(it);
 }
 
+bool Registrar::setCapabilities(const std::string& aor, const std::string& contact, Capabilities caps, TimeMs at) {
+  std::lock_guard lock(mutex_);
+  auto it = byAor_.find(aor);
+  if (it == byAor_.end()) return false;
+  for (auto& b : it->second) {
+    if (b.contact != contact) continue;
+    b.caps = std::move(caps);
+    b.capsFromOptionsAt = at;
+    return true;
+  }
+  return false;
+}
+
+std::optional<Binding> Registrar::find(const std::string& aor, const std::string& contact, TimeMs now) const {
+  std::lock_guard lock(mutex_);
+  auto it = byAor_.find(aor);
+  if (it == byAor_.end()) return std::nullopt;
+  for (const auto& b : it->second)
+    if (b.contact == contact && b.expiresAt > now) return b;
+  return std::nullopt;
+}
+
 void Registrar::removeAll(const std::string& aor) {
   std::lock_guard lock(mutex_);
   byAor_.erase(aor);
@@ -121,9 +143,11 @@ std::size_t Registrar::purgeExpired(TimeMs now) {
   return removed;
 }
 
-std::size_t Registrar::users() const {
+std::size_t Registrar::users(TimeMs now) const {
   std::lock_guard lock(mutex_);
-  return byAor_.size();
+  return static_cast<std::size_t>(std::count_if(byAor_.begin(), byAor_.end(), [now](const auto& entry) {
+    return std::any_of(entry.second.begin(), entry.second.end(), [now](const Binding& b) { return b.expiresAt > now; });
+  }));
 }
 
 }  // namespace cpmgw::sip

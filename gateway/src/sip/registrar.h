@@ -4,6 +4,7 @@
 
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,7 @@ struct Binding {
   TimeMs expiresAt = 0;
   TimeMs registeredAt = 0;
   Capabilities caps;
+  TimeMs capsFromOptionsAt = 0;  // when an OPTIONS answer set caps (0: they came with the REGISTER)
 };
 
 class Registrar {
@@ -41,11 +43,16 @@ class Registrar {
   // Adds or refreshes a binding (same contact or same +sip.instance replaces).
   void update(const std::string& aor, Binding binding);
   void remove(const std::string& aor, const std::string& contact);
+  // Capabilities learned later (an OPTIONS answer) for a live binding; false when it is gone.
+  bool setCapabilities(const std::string& aor, const std::string& contact, Capabilities caps, TimeMs at);
+  // The live binding of this contact, if any.
+  std::optional<Binding> find(const std::string& aor, const std::string& contact, TimeMs now) const;
   void removeAll(const std::string& aor);
   // Live bindings (expired ones are dropped on the way).
   std::vector<Binding> bindings(const std::string& aor, TimeMs now);
   std::size_t purgeExpired(TimeMs now);
-  std::size_t users() const;
+  // Users with at least one live binding.
+  std::size_t users(TimeMs now) const;
 
  private:
   mutable std::mutex mutex_;

@@ -5,6 +5,7 @@
 #include <Poco/String.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -93,6 +94,18 @@ bool isRetryable(int status) {
   return status == 408 || status >= 500;
 }
 
+constexpr const char* kNotRegistered = "recipient not registered: deferred";
+
+// Sofia would start with a key that does not fit its certificate and fail every handshake: refuse at start.
+void checkKeyPair(const std::string& certFile, const std::string& keyFile) {
+  std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_server_method()), &SSL_CTX_free);
+  if (!ctx || SSL_CTX_use_certificate_chain_file(ctx.get(), certFile.c_str()) != 1)
+    throw std::runtime_error("cannot load the SIP TLS certificate " + certFile);
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), keyFile.c_str(), SSL_FILETYPE_PEM) != 1 ||
+      SSL_CTX_check_private_key(ctx.get()) != 1)
+    throw std::runtime_error(keyFile + " does not match " + certFile);
+}
+
 std::string uriHost(const std::string& aor) {
   auto at = aor.find('@');
   return at == std::string::npos ? std::string{} : aor.substr(at + 1);
@@ -109,9 +122,11 @@ struct Delivery {
   bool retryable = false;
   std::string failure;
 };
+// The magic of an outgoing request's handle: a MESSAGE branch, or an OPTIONS capability query.
 struct Branch {
-  std::shared_ptr<Delivery> delivery;
+  std::shared_ptr<Delivery> delivery;  // null for OPTIONS
   std::string contact;
+  std::string aor;
 };
 
 struct SipEndpoint::Impl {
@@ -140,6 +155,9 @@ struct SipEndpoint::Impl {
         break;
       case nua_r_message:
         onMessageResponse(status, phrase, nh, branch, sip);
+        break;
+      case nua_r_options:
+        onOptionsResponse(status, nh, branch, sip);
         break;
       case nua_r_shutdown:
         if (status >= 200) shutdownDone.set_value();
@@ -201,6 +219,7 @@ struct SipEndpoint::Impl {
     TimeMs now = nowMs();
     std::int64_t headerExpires = sip->sip_expires ? static_cast<std::int64_t>(sip->sip_expires->ex_delta) : -1;
     bool becameReachable = false;
+    std::vector<std::string> queries;
     for (const sip_contact_t* m = sip->sip_contact; m; m = m->m_next) {
       if (m->m_url->url_type == url_any) {  // Contact: * with Expires: 0 removes every binding
         if (headerExpires != 0) {
@@ -238,10 +257,22 @@ struct SipEndpoint::Impl {
       b.instance = instance;
       b.userAgent = sip->sip_user_agent ? str(sip->sip_user_agent->g_string) : "";
       b.source = peer;
-      b.registeredAt = now;
+      auto known = self.registrar_.find(aor, contact, now);
+      b.registeredAt = known ? known->registeredAt : now;  // a refresh keeps the time the device came
       b.expiresAt = now + expires * 1000;
       b.caps = parseFeatureTags(params);
+      bool ask = false;
+      if (!b.caps.any()) {
+        // No feature tags: keep what an earlier OPTIONS answer said while it is fresh, else ask the device.
+        if (known && known->capsFromOptionsAt > 0 && now - known->capsFromOptionsAt < o.capabilityTtlMs) {
+          b.caps = known->caps;
+          b.capsFromOptionsAt = known->capsFromOptionsAt;
+        } else {
+          ask = true;
+        }
+      }
       becameReachable = becameReachable || b.caps.cpmMsg;
+      if (ask) queries.push_back(contact);
       sipLog().information("%s registered %s for %?ds from %s (cpm.msg %s, fthttp %s, ft %s)", aor, contact, expires,
                            peer, std::string(b.caps.cpmMsg ? "yes" : "no"), std::string(b.caps.ftHttp ? "yes" : "no"),
                            std::string(b.caps.ftMsrp ? "yes" : "no"));
@@ -259,6 +290,38 @@ struct SipEndpoint::Impl {
     }
     nua_handle_destroy(nh);
     if (becameReachable) deliverDeferred(aor);
+    for (const auto& contact : queries) queryCapabilities(aor, contact);
+  }
+
+  // SIP OPTIONS to a device that announced nothing: its answer's Contact feature tags are its capabilities.
+  void queryCapabilities(const std::string& aor, const std::string& contact) {
+    auto* branch = new Branch{nullptr, contact, aor};
+    branches.insert(branch);
+    std::string toHeader = "<" + aor + ">";
+    nua_handle_t* nh = nua_handle(nua, branch, SIPTAG_TO_STR(toHeader.c_str()), TAG_END());
+    nua_options(nh, NUTAG_URL(contact.c_str()), TAG_END());
+    sipLog().information("asking %s (%s) for its capabilities", contact, aor);
+  }
+
+  void onOptionsResponse(int status, nua_handle_t* nh, Branch* branch, const sip_t* sip) {
+    if (!branch || status < 200) return;
+    if (status < 300 && sip && sip->sip_contact) {
+      std::vector<std::string> params;
+      for (auto p = sip->sip_contact->m_params; p && *p; ++p) params.emplace_back(*p);
+      auto caps = parseFeatureTags(params);
+      bool cpm = caps.cpmMsg;
+      sipLog().information("%s (%s) answered OPTIONS: cpm.msg %s, fthttp %s, ft %s", branch->contact, branch->aor,
+                           std::string(cpm ? "yes" : "no"), std::string(caps.ftHttp ? "yes" : "no"),
+                           std::string(caps.ftMsrp ? "yes" : "no"));
+      if (self.registrar_.setCapabilities(branch->aor, branch->contact, std::move(caps), nowMs()) && cpm)
+        deliverDeferred(branch->aor);
+    } else {
+      sipLog().information("%s (%s) answered OPTIONS with %d: capabilities unknown", branch->contact, branch->aor,
+                           status);
+    }
+    branches.erase(branch);
+    delete branch;
+    nua_handle_destroy(nh);
   }
 
   // Messages waiting for this user become due now (CPM-CONV-002 defer, delivered in order: CPM-CONV-010).
@@ -411,13 +474,17 @@ struct SipEndpoint::Impl {
     for (auto& b : self.registrar_.bindings(message.to, now))
       if (b.caps.cpmMsg) targets.push_back(std::move(b));
     if (targets.empty()) {
-      done(DeliveryOutcome::retry("recipient not registered: deferred", self.options_.deferredRetryMs));
+      done(DeliveryOutcome::retry(kNotRegistered, self.options_.deferredRetryMs));
       return;
     }
     cpim::Message c;
     c.from = message.from;
     c.to = message.to;
-    c.dateTime = formatTime(message.createdAt ? message.createdAt : now);
+    auto sentAt = message.attributes.find("cpim.datetime");
+    // The sender's own DateTime: IMDNs quote it back, so it must be the one the sender used.
+    c.dateTime = sentAt != message.attributes.end() && !sentAt->second.empty()
+                     ? sentAt->second
+                     : formatTime(message.createdAt ? message.createdAt : now);
     auto attr = [&](const char* key) {
       auto it = message.attributes.find(key);
       return it == message.attributes.end() ? std::string{} : it->second;
@@ -441,7 +508,11 @@ struct SipEndpoint::Impl {
       done(DeliveryOutcome::failed("cannot express this message in CPIM"));
       return;
     }
-    bool deferred = message.attempts > 0;
+    // Deferred (CPM-CONV-002): it waited because the user was away, either itself or queued behind one that
+    // did; a message that arrived while a device was registered is immediate, even when it is retried.
+    TimeMs firstRegistered = targets.front().registeredAt;
+    for (const auto& t : targets) firstRegistered = std::min(firstRegistered, t.registeredAt);
+    bool deferred = message.lastError.rfind(kNotRegistered, 0) == 0 || message.createdAt < firstRegistered;
     std::string acceptContact =
         std::string("Accept-Contact: *;+g.3gpp.icsi-ref=\"") + (deferred ? kIcsiCpmDeferred : kIcsiCpmMsg) + "\"";
 
@@ -450,7 +521,7 @@ struct SipEndpoint::Impl {
     delivery->done = std::move(done);
     delivery->pending = static_cast<int>(targets.size());
     for (const auto& target : targets) {
-      auto* branch = new Branch{delivery, target.contact};
+      auto* branch = new Branch{delivery, target.contact, message.to};
       branches.insert(branch);
       Home home;
       std::string fromHeader = "<" + message.from + ">";
@@ -464,7 +535,7 @@ struct SipEndpoint::Impl {
   }
 
   void onMessageResponse(int status, const char* phrase, nua_handle_t* nh, Branch* branch, const sip_t* sip) {
-    if (!branch || status < 200) return;
+    if (!branch || !branch->delivery || status < 200) return;
     auto d = branch->delivery;
     std::string callId = sip && sip->sip_call_id ? str(sip->sip_call_id->i_id) : "";
     if (status < 300) {
@@ -497,7 +568,7 @@ struct SipEndpoint::Impl {
   void abandonAll() {
     for (Branch* b : branches) {
       auto d = b->delivery;
-      if (d->pending > 0) {
+      if (d && d->pending > 0) {
         d->pending = 0;
         d->done(DeliveryOutcome::retry("SIP endpoint stopped"));
       }
@@ -526,6 +597,8 @@ void SipEndpoint::declareConfig(config::Schema& schema) {
               "A message for an unregistered user waits this long for the next attempt, unless the user registers "
               "first (then it goes at once).",
               1000});
+  schema.add({"sip", "capability_ttl", Type::Duration, "1d",
+              "How long capabilities a device told in an OPTIONS answer are trusted before it is asked again.", 1000});
   schema.add({"sip", "network_delivery_imdn", Type::Bool, "true",
               "Send a 'delivered' IMDN to senders who asked for one when a device accepts the message."});
   schema.add({"sip", "require_known_recipients", Type::Bool, "true",
@@ -548,6 +621,7 @@ SipEndpoint::Options SipEndpoint::optionsFrom(const config::Config& config) {
   o.maxMessageSize = config.getSize("sip.max_message_size");
   o.deferredRetryMs = config.getDuration("sip.deferred_retry").count();
   o.networkDeliveryImdn = config.getBool("sip.network_delivery_imdn");
+  o.capabilityTtlMs = config.getDuration("sip.capability_ttl").count();
   o.requireKnownRecipients = config.getBool("sip.require_known_recipients");
   return o;
 }
@@ -566,6 +640,7 @@ void SipEndpoint::start(AdapterSink&) {
   bool tls = !options_.tlsCertFile.empty();
   if (tls) {
     if (options_.tlsPort == 0) options_.tlsPort = pickFreePort(options_.host);
+    checkKeyPair(options_.tlsCertFile, options_.tlsKeyFile);
     // Sofia reads its TLS identity from a directory: agent.pem holds the key and the certificate.
     Poco::File(options_.certDir).createDirectories();
     std::ofstream agent(options_.certDir + "/agent.pem", std::ios::trunc);
@@ -632,7 +707,7 @@ void SipEndpoint::stop(bool drain) {
 }
 
 AdapterHealth SipEndpoint::health() const {
-  return {state_.load(), std::to_string(registrar_.users()) + " users registered"};
+  return {state_.load(), std::to_string(registrar_.users(nowMs())) + " users registered"};
 }
 
 }  // namespace cpmgw::sip

@@ -43,6 +43,7 @@ class SipEndpoint final : public Adapter {
     std::int64_t deferredRetryMs = 3'600'000;  // offline recipient: next attempt unless they register first
     bool networkDeliveryImdn = true;           // send "delivered" IMDNs on a device's 2xx
     bool requireKnownRecipients = true;        // local-domain recipients must be provisioned users (else 404)
+    std::int64_t capabilityTtlMs = 86'400'000;  // how long capabilities learned by OPTIONS are trusted
     std::string userAgent = "cpmgw";
   };
 
