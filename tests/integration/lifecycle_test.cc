@@ -62,6 +62,8 @@ struct BadConfig {
   std::string expected;  // part of the one error line
 };
 
+void PrintTo(const BadConfig& c, std::ostream* os) { *os << c.expected; }
+
 class CheckConfig : public ::testing::TestWithParam<BadConfig> {};
 
 TEST_P(CheckConfig, NamesTheFileTheKeyAndTheProblem) {
@@ -91,7 +93,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadConfig{"[adapters]\nenabled = carrier-pigeon\n", "carrier-pigeon"},
                       BadConfig{"[routing]\ndefault_egress = nowhere\n", "default_egress"},
                       BadConfig{"[adapters]\nenabled = loopback, loopback\n", "listed twice"},
-                      BadConfig{"[dispatcher]\nretry_base = 10m\nretry_cap = 1m\n", "retry_cap"}));
+                      BadConfig{"[dispatcher]\nretry_base = 10m\nretry_cap = 1m\n", "retry_cap"}),
+    [](const ::testing::TestParamInfo<BadConfig>& p) { return "Case" + std::to_string(p.index); });
 
 TEST(CheckConfig, ShortTokenFileIsRefusedBeforeStart) {
   TempDir dir;
