@@ -15,6 +15,7 @@
 #include <exception>
 #include <vector>
 
+#include "cpmgw/text.h"
 #include "sip/cpim.h"
 
 namespace cpmgw::imdn {
@@ -276,33 +277,9 @@ class Handler : public Poco::XML::DefaultHandler, public Poco::XML::LexicalHandl
   bool seenStatus_ = false;
 };
 
-void appendEscaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        out += c;
-    }
-  }
-}
-
 void element(std::string& out, std::string_view name, std::string_view text) {
   out.append("<").append(name).append(">");
-  appendEscaped(out, text);
+  out += escapeMarkup(text);
   out.append("</").append(name).append(">\r\n");
 }
 
