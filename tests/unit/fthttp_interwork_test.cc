@@ -39,7 +39,8 @@ TEST(FtInterwork, BuildsTheSmsWithAShortLink) {
   auto sms = toSmsLink(ftMessage(ftXml()));
   ASSERT_TRUE(sms);
   EXPECT_EQ(sms->contentType, "text/plain");
-  EXPECT_EQ(sms->body, "alice@localhost sent you a file: holiday.jpg (1.5 KB) http://ft.example:8090/l/AbCdEfGhIjKlMnOpQrStUvWx");
+  EXPECT_EQ(sms->body,
+            "alice@localhost sent you a file: holiday.jpg (1.5 KB) http://ft.example:8090/l/AbCdEfGhIjKlMnOpQrStUvWx");
   EXPECT_EQ(sms->id, "0123456789abcdef0123456789abcdef");
   EXPECT_EQ(sms->to, "tel:+15550100");
   EXPECT_EQ(sms->attributes.at(attr::kReportRequest), "positive-delivery");

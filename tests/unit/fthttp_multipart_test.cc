@@ -41,10 +41,12 @@ Collected parse(const std::string& boundary, const std::string& body, std::vecto
 
 std::string formBody(const std::string& b, const std::string& file) {
   return "--" + b + "\r\nContent-Disposition: form-data; name=\"tid\"\r\n\r\nf81d4fae-7dec\r\n--" + b +
-         "\r\nContent-Disposition: form-data; name=\"Thumbnail\"; filename=\"t.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+         "\r\nContent-Disposition: form-data; name=\"Thumbnail\"; filename=\"t.jpg\"\r\nContent-Type: "
+         "image/jpeg\r\n\r\n"
          "THUMB\r\n--" +
-         b + "\r\nContent-Disposition: form-data; name=\"File\"; filename=\"x.bin\"\r\nContent-Type: "
-             "application/octet-stream\r\nContent-Length: " +
+         b +
+         "\r\nContent-Disposition: form-data; name=\"File\"; filename=\"x.bin\"\r\nContent-Type: "
+         "application/octet-stream\r\nContent-Length: " +
          std::to_string(file.size()) + "\r\n\r\n" + file + "\r\n--" + b + "--\r\n";
 }
 
@@ -113,8 +115,9 @@ TEST(Multipart, RandomPiecesOfRandomData) {
 
 TEST(Multipart, PreambleEpilogueAndPadding) {
   const std::string b = "B";
-  std::string body = "preamble text\r\n--B  \t\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--B\r\n"
-                     "content-disposition:form-data;name=\"b\"\r\n\r\n\r\n--B--epilogue \r\n--B\r\n junk";
+  std::string body =
+      "preamble text\r\n--B  \t\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--B\r\n"
+      "content-disposition:form-data;name=\"b\"\r\n\r\n\r\n--B--epilogue \r\n--B\r\n junk";
   bool complete = false;
   auto c = parse(b, body, {body.size()}, &complete);
   EXPECT_TRUE(complete);
@@ -140,17 +143,17 @@ TEST(Multipart, ATruncatedBodyIsNotComplete) {
 TEST(Multipart, MalformedBodiesThrow) {
   const std::string b = "B";
   const char* bad[] = {
-      "--B\r\n\r\nno headers\r\n--B--",                                        // no Content-Disposition
-      "--B\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--B--",      // not form-data
-      "--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n--B--",               // no name
-      "--B\r\nContent-Disposition: form-data; name=a\r\n folded\r\n\r\nx",     // obsolete folding
-      "--B\r\nContent-Disposition form-data; name=a\r\n\r\nx",                 // no colon
-      "--Bjunk\r\nContent-Disposition: form-data; name=a\r\n\r\nx",            // garbage after boundary
-      "--B-x",                                                                 // half a close delimiter
-      "--B\r\r\nContent-Disposition: form-data; name=a\r\n\r\nx",              // CR CR LF
+      "--B\r\n\r\nno headers\r\n--B--",                                     // no Content-Disposition
+      "--B\r\nContent-Disposition: attachment; name=a\r\n\r\nx\r\n--B--",   // not form-data
+      "--B\r\nContent-Disposition: form-data\r\n\r\nx\r\n--B--",            // no name
+      "--B\r\nContent-Disposition: form-data; name=a\r\n folded\r\n\r\nx",  // obsolete folding
+      "--B\r\nContent-Disposition form-data; name=a\r\n\r\nx",              // no colon
+      "--Bjunk\r\nContent-Disposition: form-data; name=a\r\n\r\nx",         // garbage after boundary
+      "--B-x",                                                              // half a close delimiter
+      "--B\r\r\nContent-Disposition: form-data; name=a\r\n\r\nx",           // CR CR LF
       "--B\r\nContent-Disposition: form-data; name=a\r\nContent-Length: -1\r\n\r\nx",
-      "--B\r\nContent-Disposition: form-data; name=a; name=b\r\n\r\nx",        // repeated parameter
-      "--B\r\nContent-Disposition: form-data; name=\"a\r\n\r\nx",              // unterminated quote
+      "--B\r\nContent-Disposition: form-data; name=a; name=b\r\n\r\nx",  // repeated parameter
+      "--B\r\nContent-Disposition: form-data; name=\"a\r\n\r\nx",        // unterminated quote
   };
   for (const char* body : bad) {
     Collected c;
@@ -203,7 +206,8 @@ TEST(Multipart, FileNames) {
   EXPECT_EQ(name("form-data; name=File"), "<none>");
   Collected c;
   MultipartParser p("B", c);
-  EXPECT_THROW(p.feed("--B\r\nContent-Disposition: form-data; name=File; filename*=KOI8-R''%A3\r\n\r\n"), MultipartError);
+  EXPECT_THROW(p.feed("--B\r\nContent-Disposition: form-data; name=File; filename*=KOI8-R''%A3\r\n\r\n"),
+               MultipartError);
 }
 
 TEST(Multipart, BoundaryFromContentType) {

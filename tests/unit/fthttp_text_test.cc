@@ -43,7 +43,8 @@ TEST(FtText, MediaTypes) {
 TEST(FtText, ContentDispositionIsSafeAndEncoded) {
   EXPECT_EQ(contentDisposition("a.txt"), "attachment; filename=\"a.txt\"; filename*=UTF-8''a.txt");
   auto v = contentDisposition("r\xc3\xa9sum\xc3\xa9 \"1\";\\x%.pdf");
-  EXPECT_EQ(v, "attachment; filename=\"r__sum__ _1_;_x_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%221%22%3B%5Cx%25.pdf");
+  EXPECT_EQ(v,
+            "attachment; filename=\"r__sum__ _1_;_x_.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%20%221%22%3B%5Cx%25.pdf");
   auto injected = contentDisposition("a\r\nSet-Cookie: x=1");
   EXPECT_EQ(injected.find('\r'), std::string::npos);
   EXPECT_EQ(injected.find('\n'), std::string::npos);

@@ -70,10 +70,12 @@ TEST(FtXml, ResumeInfoRoundTrips) {
   auto decoded = decodeResumeInfo(encodeResumeInfo(info));
   ASSERT_TRUE(decoded);
   EXPECT_EQ(*decoded, info);
-  EXPECT_FALSE(decodeResumeInfo(R"(<file-resume-info><file-range start="9" end="3"/><data url="u"/></file-resume-info>)"));
+  EXPECT_FALSE(
+      decodeResumeInfo(R"(<file-resume-info><file-range start="9" end="3"/><data url="u"/></file-resume-info>)"));
   EXPECT_FALSE(decodeResumeInfo(R"(<file-resume-info><data url="u"/></file-resume-info>)"));
   EXPECT_FALSE(decodeResumeInfo(R"(<file-resume-info><file-range start="0" end="3"/></file-resume-info>)"));
-  EXPECT_FALSE(decodeResumeInfo(R"(<file-resume-info><file-range start="-1" end="3"/><data url="u"/></file-resume-info>)"));
+  EXPECT_FALSE(
+      decodeResumeInfo(R"(<file-resume-info><file-range start="-1" end="3"/><data url="u"/></file-resume-info>)"));
 }
 
 // Every required field in turn left out, repeated or broken.

@@ -39,8 +39,8 @@ class FilesResource : public CoreHandler {
     o->set("file_name", r.fileName);
     o->set("content_type", r.contentType);
     o->set("size", static_cast<Poco::UInt64>(r.size));
-    o->set("expected_size", r.expectedSize ? Poco::Dynamic::Var(static_cast<Poco::UInt64>(*r.expectedSize))
-                                           : Poco::Dynamic::Var());
+    o->set("expected_size",
+           r.expectedSize ? Poco::Dynamic::Var(static_cast<Poco::UInt64>(*r.expectedSize)) : Poco::Dynamic::Var());
     if (!r.expectedHash.empty()) o->set("expected_hash", r.expectedHash);
     if (r.hasThumbnail) {
       Poco::JSON::Object::Ptr t = new Poco::JSON::Object;
@@ -83,7 +83,7 @@ class FilesListHandler final : public FilesResource {
   std::vector<std::string> allowed() const override { return {"GET"}; }
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
     fthttp::FileFilter filter;
-    for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
+    for (const auto& [key, value] : queryParameters(request.getURI())) {
       if (key == "owner") {
         filter.owner = value;
       } else if (key == "state") {
@@ -123,7 +123,7 @@ class FilesUsageHandler final : public FilesResource {
   std::vector<std::string> allowed() const override { return {"GET"}; }
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
     std::optional<std::string> owner;
-    for (const auto& [key, value] : Poco::URI(request.getURI()).getQueryParameters()) {
+    for (const auto& [key, value] : queryParameters(request.getURI())) {
       if (key != "owner") throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "unknown query parameter " + key};
       owner = value;
     }
@@ -182,7 +182,8 @@ class FileResponseHandler final : public FilesResource {
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
     const std::string& id = param(0);
     std::string by;
-    bool hasBody = request.getChunkedTransferEncoding() || (request.hasContentLength() && request.getContentLength64() > 0);
+    bool hasBody =
+        request.getChunkedTransferEncoding() || (request.hasContentLength() && request.getContentLength64() > 0);
     if (hasBody) {
       auto body = readJsonObject(request);
       if (body->has("by")) {

@@ -28,7 +28,9 @@ using store::Transaction;
 
 namespace {
 
-Poco::Logger& logger() { return Poco::Logger::get("cpmgw.fthttp"); }
+Poco::Logger& logger() {
+  return Poco::Logger::get("cpmgw.fthttp");
+}
 
 // "cpft": tells the file store apart from the message store and any other SQLite file.
 constexpr std::int32_t kApplicationId = 0x63706674;
@@ -184,9 +186,12 @@ std::string sha256(std::string_view data) {
 
 const char* partName(TokenPart p) {
   switch (p) {
-    case TokenPart::File: return "file";
-    case TokenPart::Thumbnail: return "thumbnail";
-    case TokenPart::Upload: return "upload";
+    case TokenPart::File:
+      return "file";
+    case TokenPart::Thumbnail:
+      return "thumbnail";
+    case TokenPart::Upload:
+      return "upload";
   }
   return "file";
 }
@@ -222,7 +227,9 @@ bool isIdName(const std::string& name) {
 
 }  // namespace
 
-std::string_view toString(FileState s) { return s == FileState::Complete ? "complete" : "uploading"; }
+std::string_view toString(FileState s) {
+  return s == FileState::Complete ? "complete" : "uploading";
+}
 
 bool parseFileState(std::string_view text, FileState& out) {
   if (text == "complete") {
@@ -300,8 +307,12 @@ std::string FileStore::linkBase() {
   return linkBase_;
 }
 
-std::string FileStore::filePath(const std::string& id) const { return dir_ + "/" + id; }
-std::string FileStore::thumbnailPath(const std::string& id) const { return dir_ + "/" + id + ".thumb"; }
+std::string FileStore::filePath(const std::string& id) const {
+  return dir_ + "/" + id;
+}
+std::string FileStore::thumbnailPath(const std::string& id) const {
+  return dir_ + "/" + id + ".thumb";
+}
 
 std::string FileStore::token(const std::string& id, TokenPart part) const {
   std::string message = std::string(partName(part)) + ":" + id;

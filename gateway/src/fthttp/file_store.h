@@ -44,10 +44,10 @@ struct FileRecord {
   std::string owner;     // the uploader's address when authenticated, "" otherwise
   std::string tid;       // the uploader's transfer id
   FileState state = FileState::Uploading;
-  std::string fileName;     // sanitised
-  std::string contentType;  // normalised
-  std::string disposition;  // file-disposition: render or attachment
-  std::uint64_t size = 0;   // bytes of the file stored; all of it once Complete
+  std::string fileName;                       // sanitised
+  std::string contentType;                    // normalised
+  std::string disposition;                    // file-disposition: render or attachment
+  std::uint64_t size = 0;                     // bytes of the file stored; all of it once Complete
   std::optional<std::uint64_t> expectedSize;  // what the uploader declared, when it did
   std::string expectedHash;                   // "sha-256:<hex>" the uploader declared, when it did
   bool hasThumbnail = false;

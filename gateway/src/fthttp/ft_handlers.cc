@@ -45,7 +45,9 @@ constexpr std::size_t kMaxSmallField = 1024;           // tid, hash
 constexpr std::uint64_t kMaxIgnoredBytes = 64 * 1024;  // parts we do not use
 constexpr std::uint64_t kDrainLimit = 1 << 20;         // unread body read and dropped so an error gets through
 
-Poco::Logger& logger() { return Poco::Logger::get("cpmgw.fthttp"); }
+Poco::Logger& logger() {
+  return Poco::Logger::get("cpmgw.fthttp");
+}
 
 // An answer other than success, thrown by handlers.
 struct FtError {
@@ -97,6 +99,15 @@ void writeAll(int fd, std::string_view data, const std::string& what) {
       throw FtError{HTTPResponse::HTTP_INSUFFICIENT_STORAGE, "no space left for " + what};
     if (n <= 0) throw std::runtime_error("writing " + what + " failed: " + std::strerror(errno));
     data.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+// Starts writing back what was written since `from`, without waiting: the disk works while the network
+// does, and the fsync before the answer finds little left to do.
+void startWriteback(int fd, std::uint64_t& from, std::uint64_t to) {
+  if (to >= from + kDiskCheckEvery) {
+    ::sync_file_range(fd, static_cast<off64_t>(from), static_cast<off64_t>(to - from), SYNC_FILE_RANGE_WRITE);
+    from = to;
   }
 }
 
@@ -218,6 +229,10 @@ class BodyReader {
   }
   // Bytes of a pipelined next request were read with this body: the connection cannot be reused.
   bool pipelined() const { return pipelined_; }
+  // Bytes of the body not read yet, when its length is known.
+  std::optional<std::uint64_t> remaining() const {
+    return socket_ ? std::optional<std::uint64_t>(remaining_) : std::nullopt;
+  }
 
  private:
   HTTPServerRequest& request_;
@@ -276,7 +291,8 @@ class FtHandler : public Poco::Net::HTTPRequestHandler {
 
   void handleRequest(HTTPServerRequest& request, HTTPServerResponse& response) final {
     peer_ = request.clientAddress().toString();
-    bodyPending_ = request.getChunkedTransferEncoding() || (request.hasContentLength() && request.getContentLength64() > 0);
+    bodyPending_ =
+        request.getChunkedTransferEncoding() || (request.hasContentLength() && request.getContentLength64() > 0);
     auto* impl = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&request);
     const auto& o = ctx().options;
     // Bodies may pause up to io_timeout; the head of the next request on this connection gets header_timeout.
@@ -321,12 +337,19 @@ class FtHandler : public Poco::Net::HTTPRequestHandler {
     subject_ = (tid.empty() ? "" : " tid " + tid) + (id.empty() ? "" : " id " + id);
   }
   void bodyConsumed() { bodyPending_ = false; }
+  // The one reader of this request's body: whatever reads it, and the error path that drains it, must
+  // share its position.
+  BodyReader& body(HTTPServerRequest& request) {
+    if (!body_) body_ = std::make_unique<BodyReader>(request);
+    return *body_;
+  }
 
   // The authenticated user's address ("" when auth is off). Throws 401 with a digest challenge.
   std::string authenticate(HTTPServerRequest& request) {
     if (ctx().options.auth == FtHttpServer::Auth::None) return {};
     auto challenge = [this](const std::string& why, bool stale) {
-      return FtError{HTTPResponse::HTTP_UNAUTHORIZED, why, {{"WWW-Authenticate", ctx().authenticator->challenge(stale)}}};
+      return FtError{
+          HTTPResponse::HTTP_UNAUTHORIZED, why, {{"WWW-Authenticate", ctx().authenticator->challenge(stale)}}};
     };
     std::string header = request.get("Authorization", "");
     if (header.empty()) throw challenge("authentication required", false);
@@ -335,13 +358,16 @@ class FtHandler : public Poco::Net::HTTPRequestHandler {
     // The digest covers the URI it names: it must be this request's, or a response could be replayed elsewhere.
     if (credentials->uri != request.getURI())
       throw FtError{HTTPResponse::HTTP_BAD_REQUEST, "digest uri does not match the request"};
-    auto user = ctx().users ? ctx().users->findByAuthName(credentials->username, ctx().authenticator->realm())
-                            : std::nullopt;
+    auto user =
+        ctx().users ? ctx().users->findByAuthName(credentials->username, ctx().authenticator->realm()) : std::nullopt;
     if (!user || !user->enabled) throw challenge("unknown or disabled user " + credentials->username, false);
     switch (ctx().authenticator->verify(*credentials, request.getMethod(), user->ha1, nowMs())) {
-      case digest::Authenticator::Result::Ok: return user->uri;
-      case digest::Authenticator::Result::StaleNonce: throw challenge("stale nonce", true);
-      default: throw challenge("wrong credentials for " + credentials->username, false);
+      case digest::Authenticator::Result::Ok:
+        return user->uri;
+      case digest::Authenticator::Result::StaleNonce:
+        throw challenge("stale nonce", true);
+      default:
+        throw challenge("wrong credentials for " + credentials->username, false);
     }
   }
 
@@ -372,36 +398,48 @@ class FtHandler : public Poco::Net::HTTPRequestHandler {
       // A client that asked for "100 Continue" and did not get it sends no body. Otherwise a small body is
       // read and dropped so the client sees this answer; a large one is not, and the connection closes.
       bool expectsContinue = request.getExpectContinue() && response.getStatus() != HTTPResponse::HTTP_OK;
-      bool drained = false;
-      if (!expectsContinue && request.hasContentLength() && !request.getChunkedTransferEncoding() &&
-          static_cast<std::uint64_t>(request.getContentLength64()) <= kDrainLimit) {
-        try {
-          request.stream().ignore(std::numeric_limits<std::streamsize>::max());
-          drained = !request.stream().bad();
-        } catch (const std::exception&) {
-          drained = false;
-        }
-      }
-      if (!drained) response.setKeepAlive(false);
+      if (expectsContinue || !drain(request)) response.setKeepAlive(false);
     }
     for (const auto& [k, v] : e.headers) response.set(k, v);
     try {
-      sendText(response, e.status, std::to_string(static_cast<int>(e.status)) + " " +
-                                       HTTPResponse::getReasonForStatus(e.status) + ": " + e.detail + "\n");
+      sendText(response, e.status,
+               std::to_string(static_cast<int>(e.status)) + " " + HTTPResponse::getReasonForStatus(e.status) + ": " +
+                   e.detail + "\n");
     } catch (const Poco::Exception&) {
       // The connection is gone: the log line above is all that remains.
     }
+  }
+
+  // Reads and drops what is left of the body when that is little; false when the connection cannot be reused.
+  bool drain(HTTPServerRequest& request) {
+    try {
+      BodyReader& reader = body(request);
+      if (auto left = reader.remaining(); left && *left > kDrainLimit) return false;
+      char buf[16384];
+      for (std::uint64_t dropped = 0; dropped <= kDrainLimit;) {
+        std::size_t n = reader.read(buf, sizeof buf);
+        if (n == 0) return !reader.pipelined();
+        dropped += n;
+      }
+    } catch (const ConnectionLost&) {
+      return false;
+    } catch (const std::exception&) {
+      return false;
+    }
+    return false;
   }
 
   std::shared_ptr<FtContext> context_;
   std::string peer_;
   std::string subject_;
   bool bodyPending_ = false;
+  std::unique_ptr<BodyReader> body_;
 };
 
 class ErrorHandler final : public FtHandler {
  public:
-  ErrorHandler(std::shared_ptr<FtContext> c, HTTPResponse::HTTPStatus status, std::string detail, std::string allow = {})
+  ErrorHandler(std::shared_ptr<FtContext> c, HTTPResponse::HTTPStatus status, std::string detail,
+               std::string allow = {})
       : FtHandler(std::move(c)), status_(status), detail_(std::move(detail)), allow_(std::move(allow)) {}
 
  protected:
@@ -508,7 +546,8 @@ class UploadSession final : public MultipartParser::Handler {
         return;
       case Field::Ignored:
         ignored_ += bytes.size();
-        if (ignored_ > kMaxIgnoredBytes) throw FtError{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "unknown parts too large"};
+        if (ignored_ > kMaxIgnoredBytes)
+          throw FtError{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "unknown parts too large"};
         return;
       case Field::Thumbnail:
         thumbBytes_ += bytes.size();
@@ -521,8 +560,10 @@ class UploadSession final : public MultipartParser::Handler {
         if (fileBytes_ > o.maxFileSize) throw fileTooLarge();
         reserve(bytes.size());
         writeAll(fileFd_, bytes, "the file");
+        startWriteback(fileFd_, writtenBack_, fileBytes_);
         return;
-      case Field::None: return;
+      case Field::None:
+        return;
     }
   }
 
@@ -532,7 +573,8 @@ class UploadSession final : public MultipartParser::Handler {
         std::string_view v(small_);
         while (!v.empty() && (v.back() == ' ' || v.back() == '\r' || v.back() == '\n')) v.remove_suffix(1);
         tid_ = std::string(v);
-        if (!validTid(tid_)) throw FtError{HTTPResponse::HTTP_BAD_REQUEST, "tid must be 1..256 visible ASCII characters"};
+        if (!validTid(tid_))
+          throw FtError{HTTPResponse::HTTP_BAD_REQUEST, "tid must be 1..256 visible ASCII characters"};
         break;
       }
       case Field::Hash: {
@@ -546,8 +588,11 @@ class UploadSession final : public MultipartParser::Handler {
         thumbDone_ = true;
         if (rowCreated_) ctx_.files->setThumbnail(id_, thumbType_, thumbBytes_);
         break;
-      case Field::File: fileDone_ = true; break;
-      default: break;
+      case Field::File:
+        fileDone_ = true;
+        break;
+      default:
+        break;
     }
     field_ = Field::None;
   }
@@ -582,7 +627,8 @@ class UploadSession final : public MultipartParser::Handler {
       if (::fsync(fileFd_) != 0) return false;
       closeFiles();
       if (!hash_.empty()) ctx_.files->setExpected(id_, std::nullopt, hash_);
-      ctx_.files->recordProgress(id_, fileBytes_, "interrupted", why + " after " + std::to_string(fileBytes_) + " bytes");
+      ctx_.files->recordProgress(id_, fileBytes_, "interrupted",
+                                 why + " after " + std::to_string(fileBytes_) + " bytes");
       kept_ = true;
     } catch (const std::exception& e) {
       logger().error("keeping upload %s for resume failed: %s", id_, std::string(e.what()));
@@ -636,7 +682,7 @@ class UploadSession final : public MultipartParser::Handler {
   bool thumbStarted_ = false, thumbDone_ = false, fileStarted_ = false, fileDone_ = false;
   bool rowCreated_ = false, kept_ = false;
   int fileFd_ = -1, thumbFd_ = -1;
-  std::uint64_t fileBytes_ = 0, thumbBytes_ = 0, ignored_ = 0, written_ = 0, nextDiskCheck_ = 0;
+  std::uint64_t fileBytes_ = 0, thumbBytes_ = 0, ignored_ = 0, written_ = 0, nextDiskCheck_ = 0, writtenBack_ = 0;
   std::optional<std::uint64_t> fileExpected_;
 };
 
@@ -659,14 +705,15 @@ class UploadHandler final : public FtHandler {
     }
     auto boundary = multipartBoundary(request.getContentType());
     if (!boundary)
-      throw FtError{HTTPResponse::HTTP_UNSUPPORTED_MEDIA_TYPE, "the upload must be multipart/form-data with a boundary"};
+      throw FtError{HTTPResponse::HTTP_UNSUPPORTED_MEDIA_TYPE,
+                    "the upload must be multipart/form-data with a boundary"};
     // Limits from the declared length, before a byte of the body is read (CPM-CONV-052).
     if (request.hasContentLength()) {
       auto length = static_cast<std::uint64_t>(request.getContentLength64());
       if (length > o.maxFileSize + o.maxThumbnailSize + kFormSlack)
-        throw FtError{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE,
-                      "request of " + std::to_string(length) + " bytes exceeds the maximum file size of " +
-                          std::to_string(o.maxFileSize)};
+        throw FtError{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "request of " + std::to_string(length) +
+                                                                       " bytes exceeds the maximum file size of " +
+                                                                       std::to_string(o.maxFileSize)};
       if (!ctx().files->diskHasRoom(length))
         throw FtError{HTTPResponse::HTTP_INSUFFICIENT_STORAGE, "not enough disk space above the low-water mark"};
       if (o.userQuota > 0 && ctx().files->usage(owner).bytes + length > o.userQuota + kFormSlack)
@@ -679,11 +726,11 @@ class UploadHandler final : public FtHandler {
 
     UploadSession session(ctx(), owner, peer());
     MultipartParser parser(*boundary, session);
-    BodyReader body(request);
+    BodyReader& reader = body(request);
     std::unique_ptr<char[]> buf(new char[kIoBlock]);
     try {
       for (;;) {
-        std::size_t n = body.read(buf.get(), kIoBlock);
+        std::size_t n = reader.read(buf.get(), kIoBlock);
         if (n == 0) break;
         parser.feed(std::string_view(buf.get(), n));
         setSubject(session.tid(), session.id());
@@ -711,13 +758,13 @@ class UploadHandler final : public FtHandler {
                     std::string("incomplete multipart body") + (kept ? "; resume with get_upload_info" : "")};
     }
     // Read the epilogue too, so the connection is ready for another request.
-    while (body.read(buf.get(), kIoBlock) > 0) {
+    while (reader.read(buf.get(), kIoBlock) > 0) {
     }
     bodyConsumed();
-    if (body.pipelined()) response.setKeepAlive(false);
+    if (reader.pipelined()) response.setKeepAlive(false);
     FileRecord record = session.finish();
-    logger().information("upload of tid %s id %s from %s%s complete: %s, %?d bytes, %s%s", record.tid, record.id, peer(),
-                         owner.empty() ? std::string() : " (" + owner + ")", record.fileName, record.size,
+    logger().information("upload of tid %s id %s from %s%s complete: %s, %?d bytes, %s%s", record.tid, record.id,
+                         peer(), owner.empty() ? std::string() : " (" + owner + ")", record.fileName, record.size,
                          record.contentType, std::string(record.hasThumbnail ? ", with thumbnail" : ""));
     sendXml(response, encodeFtDocument(ctx().document(record)));
   }
@@ -751,8 +798,17 @@ class ResumeHandler final : public FtHandler {
                          std::to_string(rec.size) + " bytes); send from byte " + std::to_string(rec.size),
                      {{"Range", "bytes=0-" + std::to_string(rec.size == 0 ? 0 : rec.size - 1)}}};
     };
-    auto range = parseContentRange(request.get("Content-Range", ""));
-    if (!range) throw FtError{HTTPResponse::HTTP_BAD_REQUEST, "a valid Content-Range: bytes first-last/total is required"};
+    std::optional<ContentRange> range;
+    if (request.has("Content-Range")) {
+      range = parseContentRange(request.get("Content-Range"));
+      if (!range) throw FtError{HTTPResponse::HTTP_BAD_REQUEST, "Content-Range must be bytes first-last/total"};
+    } else if (request.hasContentLength() && request.getContentLength64() > 0) {
+      // Without Content-Range the body is the whole file, which fits only an upload holding nothing yet.
+      auto n = static_cast<std::uint64_t>(request.getContentLength64());
+      range = ContentRange{ByteRange{0, n - 1}, n};
+    } else {
+      throw FtError{HTTPResponse::HTTP_BAD_REQUEST, "a Content-Range: bytes first-last/total is required"};
+    }
     if (!range->complete) throw FtError{HTTPResponse::HTTP_BAD_REQUEST, "Content-Range must give the total size"};
     std::uint64_t total = *range->complete;
     if (total > o.maxFileSize)
@@ -778,8 +834,7 @@ class ResumeHandler final : public FtHandler {
     }
     ctx().files->setExpected(rec.id, total, hash);
     FileStore::Reservation reservation(*ctx().files, rec.owner);
-    if (!reservation.grow(length))
-      throw FtError{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "storage quota exceeded"};
+    if (!reservation.grow(length)) throw FtError{HTTPResponse::HTTP_REQUEST_ENTITY_TOO_LARGE, "storage quota exceeded"};
 
     int fd = ::open(ctx().files->filePath(rec.id).c_str(), O_WRONLY | O_CLOEXEC);
     if (fd < 0) throw std::runtime_error("cannot open the partial file: " + std::string(std::strerror(errno)));
@@ -794,15 +849,18 @@ class ResumeHandler final : public FtHandler {
 
     std::uint64_t got = 0;
     if (length > 0) {
-      BodyReader body(request);
+      BodyReader& reader = body(request);
       std::unique_ptr<char[]> buf(new char[kIoBlock]);
       std::uint64_t nextDiskCheck = kDiskCheckEvery;
+      std::uint64_t writtenBack = rec.size;
       try {
         while (got < length) {
-          std::size_t n = body.read(buf.get(), static_cast<std::size_t>(std::min<std::uint64_t>(kIoBlock, length - got)));
+          std::size_t n =
+              reader.read(buf.get(), static_cast<std::size_t>(std::min<std::uint64_t>(kIoBlock, length - got)));
           if (n == 0) break;
           writeAll(fd, std::string_view(buf.get(), n), "the file");
           got += n;
+          startWriteback(fd, writtenBack, rec.size + got);
           if (got >= nextDiskCheck) {
             nextDiskCheck = got + kDiskCheckEvery;
             if (!ctx().files->diskHasRoom(0)) {
@@ -824,17 +882,18 @@ class ResumeHandler final : public FtHandler {
         throw;
       }
       if (got < length) {
-        if (got > 0 && ::fsync(fd) == 0) ctx().files->recordProgress(rec.id, rec.size + got, "interrupted", "short body");
+        if (got > 0 && ::fsync(fd) == 0)
+          ctx().files->recordProgress(rec.id, rec.size + got, "interrupted", "short body");
         throw FtError{HTTPResponse::HTTP_BAD_REQUEST, "the body is shorter than its Content-Range"};
       }
-      if (body.pipelined()) response.setKeepAlive(false);
+      if (reader.pipelined()) response.setKeepAlive(false);
     }
     bodyConsumed();
     syncOrThrow(fd, "the file");
     std::uint64_t size = rec.size + got;
     if (size < total) {
-      ctx().files->recordProgress(rec.id, size, "progress", std::to_string(size) + " of " + std::to_string(total) +
-                                                                 " bytes from " + peer());
+      ctx().files->recordProgress(rec.id, size, "progress",
+                                  std::to_string(size) + " of " + std::to_string(total) + " bytes from " + peer());
       response.setStatusAndReason(HTTPResponse::HTTP_NO_CONTENT);
       response.set("Range", "bytes=0-" + std::to_string(size - 1));
       response.setContentLength(0);
@@ -849,7 +908,8 @@ class ResumeHandler final : public FtHandler {
     if (!ctx().files->complete(rec.id, size)) throw FtError{HTTPResponse::HTTP_CONFLICT, "the upload was removed"};
     auto done = ctx().files->get(rec.id);
     if (!done) throw FtError{HTTPResponse::HTTP_CONFLICT, "the upload was removed"};
-    logger().information("upload of tid %s id %s from %s completed by resume: %?d bytes", rec.tid, rec.id, peer(), size);
+    logger().information("upload of tid %s id %s from %s completed by resume: %?d bytes", rec.tid, rec.id, peer(),
+                         size);
     sendXml(response, encodeFtDocument(ctx().document(*done)));
   }
 
@@ -951,18 +1011,18 @@ class DownloadHandler final : public FtHandler {
         response.setStatusAndReason(HTTPResponse::HTTP_PARTIAL_CONTENT);
         response.set("Content-Range", formatContentRange(decision.range, size));
         break;
-      case RangeDecision::Kind::Full: response.setStatusAndReason(HTTPResponse::HTTP_OK); break;
+      case RangeDecision::Kind::Full:
+        response.setStatusAndReason(HTTPResponse::HTTP_OK);
+        break;
     }
     response.setContentLength64(static_cast<Poco::Int64>(length));
     // Poco writes the head; the body bypasses its stream layer (a quarter of the speed).
     response.send().flush();
     if (request.getMethod() == "HEAD") return;
     sendBody(request, fd, offset, length);
-    if (!thumb && offset + length == size && rec.downloadedAt == 0)
-      ctx().files->markDownloaded(rec.id, "by " + peer());
+    if (!thumb && offset + length == size && rec.downloadedAt == 0) ctx().files->markDownloaded(rec.id, "by " + peer());
     logger().debug("download of tid %s id %s%s by %s: %?d bytes from %?d", rec.tid, rec.id,
-                   std::string(thumb ? " (thumbnail)" : ""),
-                   peer(), length, offset);
+                   std::string(thumb ? " (thumbnail)" : ""), peer(), length, offset);
   }
 
  private:
@@ -975,7 +1035,8 @@ class DownloadHandler final : public FtHandler {
 
 class LinkPageHandler final : public FtHandler {
  public:
-  LinkPageHandler(std::shared_ptr<FtContext> c, std::string token) : FtHandler(std::move(c)), token_(std::move(token)) {}
+  LinkPageHandler(std::shared_ptr<FtContext> c, std::string token)
+      : FtHandler(std::move(c)), token_(std::move(token)) {}
 
  protected:
   void serve(HTTPServerRequest&, HTTPServerResponse& response) override {
@@ -991,10 +1052,11 @@ class LinkPageHandler final : public FtHandler {
            "<p>This link expired on " + htmlEscape(formatUntil(rec.until)) + ".</p>");
       return;
     }
-    std::string body = "<h1>" + htmlEscape(rec.fileName) + "</h1>\n<p>" + htmlEscape(humanSize(rec.size)) + " &middot; " +
-                       htmlEscape(rec.contentType) + "</p>\n";
+    std::string body = "<h1>" + htmlEscape(rec.fileName) + "</h1>\n<p>" + htmlEscape(humanSize(rec.size)) +
+                       " &middot; " + htmlEscape(rec.contentType) + "</p>\n";
     if (rec.hasThumbnail)
-      body += "<p><img src=\"" + htmlEscape(ctx().downloadUrl(rec.id, TokenPart::Thumbnail)) + "\" alt=\"preview\"></p>\n";
+      body +=
+          "<p><img src=\"" + htmlEscape(ctx().downloadUrl(rec.id, TokenPart::Thumbnail)) + "\" alt=\"preview\"></p>\n";
     body += "<p><a href=\"" + htmlEscape(ctx().downloadUrl(rec.id, TokenPart::File)) + "\" download=\"" +
             htmlEscape(rec.fileName) + "\">Download</a></p>\n<p>Available until " + htmlEscape(formatUntil(rec.until)) +
             ".</p>\n";
@@ -1004,10 +1066,11 @@ class LinkPageHandler final : public FtHandler {
  private:
   static void page(HTTPServerResponse& response, HTTPResponse::HTTPStatus status, const std::string& title,
                    const std::string& body) {
-    std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                       "<meta name=\"robots\" content=\"noindex\">\n<title>" +
-                       htmlEscape(title) + "</title>\n</head>\n<body>\n" + body + "</body>\n</html>\n";
+    std::string html =
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+        "<meta name=\"robots\" content=\"noindex\">\n<title>" +
+        htmlEscape(title) + "</title>\n</head>\n<body>\n" + body + "</body>\n</html>\n";
     // No script, no foreign content, and the token in the address never leaves as a Referer.
     response.set("Content-Security-Policy", "default-src 'none'; img-src *; style-src 'unsafe-inline'");
     response.set("Referrer-Policy", "no-referrer");
@@ -1074,7 +1137,8 @@ class FtRouter final : public Poco::Net::HTTPRequestHandlerFactory {
       }
       if (kind == "u") {
         if (method == "PUT") return new ResumeHandler(context_, token);
-        return new ErrorHandler(context_, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, method + " is not allowed here", "PUT");
+        return new ErrorHandler(context_, HTTPResponse::HTTP_METHOD_NOT_ALLOWED, method + " is not allowed here",
+                                "PUT");
       }
     }
     return new ErrorHandler(context_, HTTPResponse::HTTP_NOT_FOUND, "no resource here");

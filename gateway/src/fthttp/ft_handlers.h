@@ -25,7 +25,6 @@ struct FtContext {
   std::string downloadUrl(const std::string& id, TokenPart part) const {
     return baseUrl + "/d/" + files->token(id, part);
   }
-  std::string linkPageUrl(const std::string& id) const { return baseUrl + "/l/" + files->token(id, TokenPart::File); }
   std::string uploadUrl(const std::string& id) const { return baseUrl + "/u/" + files->token(id, TokenPart::Upload); }
   // The file-info document of a complete file.
   FtDocument document(const FileRecord& record) const;

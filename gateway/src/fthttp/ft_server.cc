@@ -16,7 +16,9 @@ namespace cpmgw::fthttp {
 
 namespace {
 
-Poco::Logger& logger() { return Poco::Logger::get("cpmgw.fthttp"); }
+Poco::Logger& logger() {
+  return Poco::Logger::get("cpmgw.fthttp");
+}
 
 std::string hostForUrl(const std::string& host) {
   return host.find(':') != std::string::npos ? "[" + host + "]" : host;
@@ -76,8 +78,7 @@ void FtHttpServer::declareConfig(config::Schema& schema) {
               "Longest wait for the next byte of a request head (slow clients are cut).", 100});
   schema.add({s, "idle_timeout", Type::Duration, "15s", "How long an idle keep-alive connection stays open.", 100});
   schema.add({s, "io_timeout", Type::Duration, "60s",
-              "Longest pause of an upload or download body before the transfer is cut (uploads stay resumable).",
-              100});
+              "Longest pause of an upload or download body before the transfer is cut (uploads stay resumable).", 100});
   schema.add({s, "threads", Type::Int, "128",
               "Connections served at once (one thread each, ~100 KiB of memory when transferring); more wait.", 2,
               4096});
@@ -143,7 +144,9 @@ FtHttpServer::FtHttpServer(Options options, UserDirectory* users) : options_(std
   if (options_.auth == Auth::Digest) context_->authenticator = std::make_unique<digest::Authenticator>(options_.realm);
 }
 
-FtHttpServer::~FtHttpServer() { stop(std::chrono::milliseconds(0)); }
+FtHttpServer::~FtHttpServer() {
+  stop(std::chrono::milliseconds(0));
+}
 
 void FtHttpServer::start() {
   Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
@@ -175,9 +178,9 @@ void FtHttpServer::start() {
     return std::string(tls ? "https://" : "http://") + hostForUrl(reachableHost(options_.host)) + ":" +
            std::to_string(port);
   };
-  context_->baseUrl = !options_.publicBaseUrl.empty()          ? options_.publicBaseUrl
-                      : !options_.certFile.empty()             ? base(true, secure.address().port())
-                                                               : base(false, plain.address().port());
+  context_->baseUrl = !options_.publicBaseUrl.empty() ? options_.publicBaseUrl
+                      : !options_.certFile.empty()    ? base(true, secure.address().port())
+                                                      : base(false, plain.address().port());
   files_->setLinkBase(context_->baseUrl);
   // One factory per server: stopping one server notifies only its own connections.
   if (options_.plainHttp) {
@@ -233,7 +236,9 @@ std::vector<std::string> FtHttpServer::urls() const {
   return out;
 }
 
-const std::string& FtHttpServer::publicBaseUrl() const { return context_->baseUrl; }
+const std::string& FtHttpServer::publicBaseUrl() const {
+  return context_->baseUrl;
+}
 
 void FtHttpServer::sweepLoop() {
   for (;;) {

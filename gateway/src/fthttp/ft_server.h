@@ -39,7 +39,7 @@ class FtHttpServer {
     std::string dataDir;
     std::string host = "127.0.0.1";
     bool plainHttp = true;
-    std::uint16_t port = 8090;    // plain HTTP
+    std::uint16_t port = 8090;     // plain HTTP
     std::uint16_t tlsPort = 8453;  // HTTPS, when certFile is set
     std::string certFile, keyFile;
     std::string publicBaseUrl;  // prefix of every link; empty: derived from the first listener

@@ -26,8 +26,8 @@ struct FileInfo {
   std::uint64_t size = 0;
   std::string name;  // the file's name (type="file" only)
   std::string contentType;
-  std::string url;  // where it is fetched
-  TimeMs until = 0;  // when the link expires
+  std::string url;          // where it is fetched
+  TimeMs until = 0;         // when the link expires
   std::string disposition;  // file-disposition of the file: "render", "attachment" or empty
   bool operator==(const FileInfo&) const = default;
 };

@@ -9,7 +9,9 @@ namespace {
 
 constexpr std::uint64_t kMax = std::numeric_limits<std::uint64_t>::max();
 
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
 
 // Reads 1*DIGIT at s[i]; saturates at 2^64-1 and says so through `overflow`.
 bool readNumber(std::string_view s, std::size_t& i, std::uint64_t& value, bool& overflow) {
@@ -172,6 +174,8 @@ std::string formatContentRange(const ByteRange& range, std::uint64_t size) {
   return "bytes " + std::to_string(range.first) + "-" + std::to_string(range.last) + "/" + std::to_string(size);
 }
 
-std::string formatUnsatisfiedRange(std::uint64_t size) { return "bytes */" + std::to_string(size); }
+std::string formatUnsatisfiedRange(std::uint64_t size) {
+  return "bytes */" + std::to_string(size);
+}
 
 }  // namespace cpmgw::fthttp

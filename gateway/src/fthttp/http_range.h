@@ -37,7 +37,7 @@ RangeDecision evaluateRange(std::string_view header, std::uint64_t size);
 
 // A parsed Content-Range: `bytes first-last/complete`, `bytes first-last/*` or `bytes */complete`.
 struct ContentRange {
-  std::optional<ByteRange> range;        // absent for `*/complete`
+  std::optional<ByteRange> range;         // absent for `*/complete`
   std::optional<std::uint64_t> complete;  // absent for `/*`
 };
 // nullopt for anything malformed: first > last, last >= complete, numbers beyond 2^64-1, other units.

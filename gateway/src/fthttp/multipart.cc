@@ -9,7 +9,9 @@ namespace cpmgw::fthttp {
 
 namespace {
 
-char lowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+char lowerAscii(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
 
 std::string lowered(std::string_view s) {
   std::string out(s);
@@ -170,10 +172,17 @@ void MultipartParser::feed(std::string_view data) {
     std::size_t used = 0;
     switch (state_) {
       case State::Preamble:
-      case State::Body: used = scan(data); break;
-      case State::AfterDelimiter: used = afterDelimiter(data); break;
-      case State::Headers: used = headers(data); break;
-      case State::Epilogue: return;
+      case State::Body:
+        used = scan(data);
+        break;
+      case State::AfterDelimiter:
+        used = afterDelimiter(data);
+        break;
+      case State::Headers:
+        used = headers(data);
+        break;
+      case State::Epilogue:
+        return;
     }
     data.remove_prefix(used);
   }

@@ -31,9 +31,9 @@ struct HeaderValue {
 std::optional<HeaderValue> parseHeaderValue(std::string_view text);
 
 struct PartHeaders {
-  std::string name;                      // the form field name
-  std::optional<std::string> fileName;   // as sent (not sanitised); filename* preferred over filename
-  std::string contentType;               // as sent; empty when absent
+  std::string name;                     // the form field name
+  std::optional<std::string> fileName;  // as sent (not sanitised); filename* preferred over filename
+  std::string contentType;              // as sent; empty when absent
   std::optional<std::uint64_t> contentLength;
 };
 
