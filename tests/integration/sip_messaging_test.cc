@@ -181,6 +181,25 @@ TEST_F(SipMessaging, CapabilitiesAreAskedWithOptionsWhenNotAnnounced) {
   EXPECT_TRUE(reg->getObject("capabilities")->getValue<bool>("fthttp"));
 }
 
+TEST_F(SipMessaging, FileLinksWaitWhenNoDeviceTakesFileTransferOverHttp) {
+  std::uint16_t port = freePort();
+  ASSERT_EQ(registerDevice("bob", port, "secret-bob"), 0);  // cpm.msg only, no fthttp
+  std::string body =
+      "From: <sip:alice@localhost>\nTo: <sip:bob@localhost>\nDateTime: 2026-11-26T10:00:00.000Z\n\n"
+      "Content-Type: application/vnd.gsma.rcs-ft-http+xml\n\n<file/>";
+  ASSERT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost", body), 0) << lastSippOutput;
+  std::string id;
+  ASSERT_TRUE(eventually([&] {
+    auto list = json(gw.get("/v1/messages?to=sip:bob@localhost"))->getArray("messages");
+    if (list->size() != 1) return false;
+    auto m = list->getObject(0);
+    id = m->getValue<std::string>("id");
+    return m->has("last_error") &&
+           m->getValue<std::string>("last_error").find("file transfer over HTTP") != std::string::npos;
+  })) << gw.log();
+  EXPECT_EQ(json(gw.get("/v1/messages/" + id))->getValue<std::string>("state"), "queued");
+}
+
 TEST_F(SipMessaging, PlainTextMessagesAreAcceptedToo) {
   std::uint16_t port = freePort();
   std::string received = dir.file("bob-device.log");

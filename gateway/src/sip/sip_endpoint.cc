@@ -95,6 +95,7 @@ bool isRetryable(int status) {
 }
 
 constexpr const char* kNotRegistered = "recipient not registered: deferred";
+constexpr const char* kNoFtHttpDevice = "no device of the recipient takes file transfer over HTTP: deferred";
 
 // Sofia would start with a key that does not fit its certificate and fail every handshake: refuse at start.
 void checkKeyPair(const std::string& certFile, const std::string& keyFile) {
@@ -470,11 +471,17 @@ struct SipEndpoint::Impl {
 
   void deliver(const StoredMessage& message, DeliveryCallback done) {
     TimeMs now = nowMs();
+    // A file link goes only to devices that take FT over HTTP (CPM-CONV-XXXa); one whose devices only do
+    // FT over MSRP waits for them like an offline user.
+    bool fileLink = message.contentType.rfind(kContentTypeFtHttp, 0) == 0;
     std::vector<Binding> targets;
-    for (auto& b : self.registrar_.bindings(message.to, now))
-      if (b.caps.cpmMsg) targets.push_back(std::move(b));
+    bool cpmDevice = false;
+    for (auto& b : self.registrar_.bindings(message.to, now)) {
+      cpmDevice = cpmDevice || b.caps.cpmMsg;
+      if (b.caps.cpmMsg && (!fileLink || b.caps.ftHttp)) targets.push_back(std::move(b));
+    }
     if (targets.empty()) {
-      done(DeliveryOutcome::retry(kNotRegistered, self.options_.deferredRetryMs));
+      done(DeliveryOutcome::retry(cpmDevice ? kNoFtHttpDevice : kNotRegistered, self.options_.deferredRetryMs));
       return;
     }
     cpim::Message c;

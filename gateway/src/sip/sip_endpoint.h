@@ -26,6 +26,7 @@ namespace cpmgw::sip {
 inline constexpr const char* kIcsiCpmMsg = "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg";
 inline constexpr const char* kIcsiCpmDeferred = "urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.deferred";
 inline constexpr const char* kContentTypeImdn = "message/imdn+xml";
+inline constexpr const char* kContentTypeFtHttp = "application/vnd.gsma.rcs-ft-http+xml";
 
 class SipEndpoint final : public Adapter {
  public:
@@ -40,9 +41,9 @@ class SipEndpoint final : public Adapter {
     std::string realm = "cpmgw";
     std::int64_t minExpiresS = 60, maxExpiresS = 3600, defaultExpiresS = 3600;
     std::size_t maxMessageSize = 64 * 1024;
-    std::int64_t deferredRetryMs = 3'600'000;  // offline recipient: next attempt unless they register first
-    bool networkDeliveryImdn = true;           // send "delivered" IMDNs on a device's 2xx
-    bool requireKnownRecipients = true;        // local-domain recipients must be provisioned users (else 404)
+    std::int64_t deferredRetryMs = 3'600'000;   // offline recipient: next attempt unless they register first
+    bool networkDeliveryImdn = true;            // send "delivered" IMDNs on a device's 2xx
+    bool requireKnownRecipients = true;         // local-domain recipients must be provisioned users (else 404)
     std::int64_t capabilityTtlMs = 86'400'000;  // how long capabilities learned by OPTIONS are trusted
     std::string userAgent = "cpmgw";
   };
