@@ -10,10 +10,6 @@ namespace {
 
 using namespace ft;
 
-const char* kFtHttpCaps =
-    ";+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\""
-    ";+g.3gpp.iari-ref=\"urn%3Aurn-7%3A3gpp-application.ims.iari.rcs.fthttp\"";
-
 std::string cpimOf(const std::string& from, const std::string& to, const std::string& xml, const std::string& id) {
   return "From: <" + from + ">\nTo: <" + to +
          ">\nDateTime: 2026-11-26T10:00:00.000Z\n"
@@ -28,7 +24,9 @@ std::string cpimOf(const std::string& from, const std::string& to, const std::st
 class FtSip : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (runProgram("sipp", {"-v"}).output.find("SIPp") == std::string::npos) GTEST_SKIP() << "sipp not installed";
+    if (!sippInstalled()) {
+      GTEST_SKIP() << "sipp not installed";
+    }
     ASSERT_TRUE(gw_.start()) << gw_.log();
     ASSERT_NE(gw_.sipPort(), 0);
     url_ = ftUrl(gw_);
@@ -47,69 +45,15 @@ class FtSip : public ::testing::Test {
   std::string target() const { return "127.0.0.1:" + std::to_string(gw_.sipPort()); }
 
   int registerDevice(const std::string& user, std::uint16_t devicePort) {
-    auto scenario = sippScenario("register.xml", {{"EXPECT", "200"}}, dir_);
-    return runProgram("sipp", {target(),
-                               "-sf",
-                               scenario,
-                               "-m",
-                               "1",
-                               "-i",
-                               "127.0.0.1",
-                               "-p",
-                               std::to_string(freePort()),
-                               "-nostdin",
-                               "-timeout",
-                               "15s",
-                               "-au",
-                               user,
-                               "-ap",
-                               "secret-" + user,
-                               "-key",
-                               "user",
-                               user,
-                               "-key",
-                               "domain",
-                               "localhost",
-                               "-key",
-                               "contact_host",
-                               "127.0.0.1",
-                               "-key",
-                               "contact_port",
-                               std::to_string(devicePort),
-                               "-key",
-                               "expires",
-                               "600",
-                               "-key",
-                               "caps",
-                               kFtHttpCaps})
-        .exitCode;
+    return peers().registerDevice(user, devicePort, "secret-" + user, "200", kFtHttpCaps);
   }
   int sendMessage(const std::string& to, const std::string& body) {
-    auto scenario = sippScenario("message.xml", {{"EXPECT", "202"}, {"BODY", body}}, dir_);
-    auto r = runProgram("sipp", {target(),
-                                 "-sf",
-                                 scenario,
-                                 "-m",
-                                 "1",
-                                 "-i",
-                                 "127.0.0.1",
-                                 "-p",
-                                 std::to_string(freePort()),
-                                 "-nostdin",
-                                 "-timeout",
-                                 "15s",
-                                 "-key",
-                                 "from",
-                                 "sip:alice@localhost",
-                                 "-key",
-                                 "to",
-                                 to,
-                                 "-key",
-                                 "content_type",
-                                 "message/cpim"});
-    lastSipp_ = r.output;
-    return r.exitCode;
+    auto p = peers();
+    int code = p.sendMessage("sip:alice@localhost", to, body);
+    lastSipp_ = p.lastOutput;
+    return code;
   }
+  SipPeers peers() const { return SipPeers{target(), dir_, {}}; }
   std::string uploadFile(const std::string& path, const std::string& tid) {
     auto up = request(dir_, {"-F", "tid=" + tid, "-F", "File=@" + path + ";type=image/png", url_ + "/"});
     EXPECT_EQ(up.status, 200) << up.body;
@@ -127,15 +71,13 @@ TEST_F(FtSip, TheFileInfoReachesARegisteredDevice) {
   std::string xml = uploadFile(file, "sip-ft-1");
   std::uint16_t port = freePort();
   std::string received = dir_.file("bob-device.log");
-  auto scenario = sippScenario("uas_message.xml", {}, dir_);
-  Background bob("sipp", {"-sf", scenario, "-m", "1", "-i", "127.0.0.1", "-p", std::to_string(port), "-nostdin",
-                          "-timeout", "30s", "-trace_msg", "-message_file", received});
+  auto bob = peers().device(port, 1, received);
   ASSERT_EQ(registerDevice("bob", port), 0);
   auto regs = gw_.get("/v1/users/sip:bob@localhost/registrations");
   EXPECT_NE(regs.body.find("\"fthttp\":true"), std::string::npos) << regs.body;
   ASSERT_EQ(sendMessage("sip:bob@localhost", cpimOf("sip:alice@localhost", "sip:bob@localhost", xml, "ft-0001")), 0)
       << lastSipp_ << gw_.log();
-  EXPECT_EQ(bob.wait(20s), 0) << bob.output() << gw_.log();
+  EXPECT_EQ(bob->wait(20s), 0) << bob->output() << gw_.log();
   std::string log = readFile(received);
   EXPECT_NE(log.find("Content-Type: application/vnd.gsma.rcs-ft-http+xml"), std::string::npos) << log;
   std::string link = fileUrlIn(xml);

@@ -222,6 +222,71 @@ std::string sippScenario(const std::string& name, const std::map<std::string, st
   return path;
 }
 
+bool sippInstalled() {
+  return runProgram("sipp", {"-v"}).output.find("SIPp") != std::string::npos;
+}
+
+int SipPeers::registerDevice(const std::string& user, std::uint16_t devicePort, const std::string& password,
+                             const std::string& expect, const std::string& caps) {
+  auto scenario = sippScenario("register.xml", {{"EXPECT", expect}}, dir);
+  auto r = runProgram("sipp", {target,
+                               "-sf",
+                               scenario,
+                               "-m",
+                               "1",
+                               "-i",
+                               "127.0.0.1",
+                               "-p",
+                               std::to_string(freePort()),
+                               "-nostdin",
+                               "-timeout",
+                               "15s",
+                               "-au",
+                               user,
+                               "-ap",
+                               password,
+                               "-key",
+                               "user",
+                               user,
+                               "-key",
+                               "domain",
+                               "localhost",
+                               "-key",
+                               "contact_host",
+                               "127.0.0.1",
+                               "-key",
+                               "contact_port",
+                               std::to_string(devicePort),
+                               "-key",
+                               "expires",
+                               "600",
+                               "-key",
+                               "caps",
+                               caps});
+  lastOutput = r.output;
+  return r.exitCode;
+}
+
+int SipPeers::sendMessage(const std::string& from, const std::string& to, const std::string& body,
+                          const std::string& expect, const std::string& contentType, const std::string& transport) {
+  auto scenario = sippScenario("message.xml", {{"EXPECT", expect}, {"BODY", body}}, dir);
+  auto r = runProgram(
+      "sipp",
+      {target, "-sf",     scenario,   "-m",           "1",        "-i",   "127.0.0.1", "-p", std::to_string(freePort()),
+       "-t",   transport, "-nostdin", "-timeout",     "15s",      "-key", "from",      from, "-key",
+       "to",   to,        "-key",     "content_type", contentType});
+  lastOutput = r.output;
+  return r.exitCode;
+}
+
+std::unique_ptr<Background> SipPeers::device(std::uint16_t port, int count, const std::string& file) const {
+  auto scenario = sippScenario("uas_message.xml", {}, dir);
+  return std::make_unique<Background>(
+      "sipp", std::vector<std::string>{"-sf", scenario, "-m", std::to_string(count), "-i", "127.0.0.1", "-p",
+                                       std::to_string(port), "-nostdin", "-timeout", "30s", "-trace_msg",
+                                       "-message_file", file});
+}
+
 Gateway::Gateway(std::map<std::string, std::string> overrides, std::map<std::string, std::string> env)
     : env_(std::move(env)) {
   data_ = dir_.file("data");

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -114,6 +115,28 @@ class Gateway {
   std::uint16_t sipPort_ = 0;
   std::string token_;
   std::optional<int> exit_;
+};
+
+// SIPp peers (Debian sip-tester) against a gateway's SIP port; scenarios in tests/integration/sipp.
+inline constexpr const char* kCpmMsgCaps = ";+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"";
+inline constexpr const char* kFtHttpCaps =
+    ";+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\""
+    ";+g.3gpp.iari-ref=\"urn%3Aurn-7%3A3gpp-application.ims.iari.rcs.fthttp\"";
+bool sippInstalled();
+struct SipPeers {
+  std::string target;  // host:port of the gateway's SIP listener
+  const TempDir& dir;  // where filled-in scenarios and traces go
+  std::string lastOutput;
+
+  // REGISTERs user@localhost's device at devicePort with digest; 0 when `expect` was the final answer.
+  int registerDevice(const std::string& user, std::uint16_t devicePort, const std::string& password,
+                     const std::string& expect = "200", const std::string& caps = kCpmMsgCaps);
+  // Sends one MESSAGE through the gateway; 0 when `expect` was the answer.
+  int sendMessage(const std::string& from, const std::string& to, const std::string& body,
+                  const std::string& expect = "202", const std::string& contentType = "message/cpim",
+                  const std::string& transport = "u1");
+  // A device on `port` answering `count` MESSAGEs with 200, keeping what arrived in `file`.
+  std::unique_ptr<Background> device(std::uint16_t port, int count, const std::string& file) const;
 };
 
 // Writes an INI file from "section.key" -> value pairs.

@@ -13,8 +13,6 @@ Poco::JSON::Object::Ptr json(const HttpAnswer& a) {
   return Poco::JSON::Parser().parse(a.body).extract<Poco::JSON::Object::Ptr>();
 }
 
-const char* kCaps = ";+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"";
-
 std::string cpim(const std::string& from, const std::string& to, const std::string& text, const std::string& id,
                  const std::string& disposition = "") {
   std::string s = "From: <" + from + ">\nTo: <" + to + ">\nDateTime: 2026-11-26T10:00:00.000Z\n";
@@ -27,7 +25,7 @@ std::string cpim(const std::string& from, const std::string& to, const std::stri
 class SipMessaging : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (runProgram("sipp", {"-v"}).output.find("SIPp") == std::string::npos) {
+    if (!sippInstalled()) {
       GTEST_SKIP() << "sipp not installed";
     }
     ASSERT_TRUE(gw.start()) << gw.log();
@@ -46,72 +44,22 @@ class SipMessaging : public ::testing::Test {
 
   std::string target() const { return "127.0.0.1:" + std::to_string(gw.sipPort()); }
 
-  // REGISTERs user's device at devicePort; returns SIPp's exit code (0: the expected answer came).
   int registerDevice(const std::string& user, std::uint16_t devicePort, const std::string& password,
-                     const std::string& expect = "200", const std::string& caps = kCaps) {
-    auto scenario = sippScenario("register.xml", {{"EXPECT", expect}}, dir);
-    auto r = runProgram("sipp", {target(),
-                                 "-sf",
-                                 scenario,
-                                 "-m",
-                                 "1",
-                                 "-i",
-                                 "127.0.0.1",
-                                 "-p",
-                                 std::to_string(freePort()),
-                                 "-nostdin",
-                                 "-timeout",
-                                 "15s",
-                                 "-au",
-                                 user,
-                                 "-ap",
-                                 password,
-                                 "-key",
-                                 "user",
-                                 user,
-                                 "-key",
-                                 "domain",
-                                 "localhost",
-                                 "-key",
-                                 "contact_host",
-                                 "127.0.0.1",
-                                 "-key",
-                                 "contact_port",
-                                 std::to_string(devicePort),
-                                 "-key",
-                                 "expires",
-                                 "600",
-                                 "-key",
-                                 "caps",
-                                 caps});
-    return r.exitCode;
+                     const std::string& expect = "200", const std::string& caps = kCpmMsgCaps) {
+    return peers().registerDevice(user, devicePort, password, expect, caps);
   }
-
-  // Sends one MESSAGE through the gateway; returns SIPp's exit code (0: the expected answer came).
   int sendMessage(const std::string& from, const std::string& to, const std::string& body,
                   const std::string& expect = "202", const std::string& contentType = "message/cpim",
                   const std::string& transport = "u1") {
-    auto scenario = sippScenario("message.xml", {{"EXPECT", expect}, {"BODY", body}}, dir);
-    auto r = runProgram("sipp", {target(),       "-sf",      scenario,
-                                 "-m",           "1",        "-i",
-                                 "127.0.0.1",    "-p",       std::to_string(freePort()),
-                                 "-t",           transport,  "-nostdin",
-                                 "-timeout",     "15s",      "-key",
-                                 "from",         from,       "-key",
-                                 "to",           to,         "-key",
-                                 "content_type", contentType});
-    lastSippOutput = r.output;
-    return r.exitCode;
+    auto p = peers();
+    int code = p.sendMessage(from, to, body, expect, contentType, transport);
+    lastSippOutput = p.lastOutput;
+    return code;
   }
-
-  // A device that answers `count` MESSAGEs with 200 and keeps them in a file.
   std::unique_ptr<Background> device(std::uint16_t port, int count, const std::string& file) {
-    auto scenario = sippScenario("uas_message.xml", {}, dir);
-    return std::make_unique<Background>(
-        "sipp", std::vector<std::string>{"-sf", scenario, "-m", std::to_string(count), "-i", "127.0.0.1", "-p",
-                                         std::to_string(port), "-nostdin", "-timeout", "30s", "-trace_msg",
-                                         "-message_file", file});
+    return peers().device(port, count, file);
   }
+  SipPeers peers() const { return SipPeers{target(), dir, {}}; }
 
   std::vector<std::string> messagesTo(const std::string& uri) {
     std::vector<std::string> states;
