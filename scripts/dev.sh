@@ -95,6 +95,8 @@ case "$cmd" in
     install_missing
     build build -DCMAKE_BUILD_TYPE=Release
     build/bench/store_bench
+    npm_peers
+    build/bench/smpp_bench
     ;;
   *)
     sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'

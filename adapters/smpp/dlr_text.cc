@@ -35,10 +35,16 @@ constexpr std::array<Key, 15> kKeys = {{
     {"error", Field::Err},
 }};
 
-bool isBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-bool isBoundary(char c) { return isBlank(c) || c == ',' || c == ';' || c == '|'; }
+bool isBlank(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+bool isBoundary(char c) {
+  return isBlank(c) || c == ',' || c == ';' || c == '|';
+}
 
-char lower(char c) { return static_cast<char>(std::tolower(static_cast<unsigned char>(c))); }
+char lower(char c) {
+  return static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+}
 
 // The key starting at `i` (after a boundary), with the position just after its colon.
 std::optional<std::pair<Field, std::size_t>> keyAt(std::string_view s, std::size_t i) {
@@ -121,13 +127,27 @@ std::optional<DlrText> parseDlrText(std::string_view s) {
     std::string_view value = s.substr(cur.valueStart, end - cur.valueStart);
     seen[slot] = true;
     switch (cur.field) {
-      case Field::Id: d.id = firstToken(value); break;
-      case Field::Sub: d.sub = firstToken(value); break;
-      case Field::Dlvrd: d.dlvrd = firstToken(value); break;
-      case Field::SubmitDate: d.submitDate = firstToken(value); break;
-      case Field::DoneDate: d.doneDate = firstToken(value); break;
-      case Field::Stat: d.stat = upper(firstToken(value)); break;
-      case Field::Err: d.err = firstToken(value); break;
+      case Field::Id:
+        d.id = firstToken(value);
+        break;
+      case Field::Sub:
+        d.sub = firstToken(value);
+        break;
+      case Field::Dlvrd:
+        d.dlvrd = firstToken(value);
+        break;
+      case Field::SubmitDate:
+        d.submitDate = firstToken(value);
+        break;
+      case Field::DoneDate:
+        d.doneDate = firstToken(value);
+        break;
+      case Field::Stat:
+        d.stat = upper(firstToken(value));
+        break;
+      case Field::Err:
+        d.err = firstToken(value);
+        break;
       case Field::Text: {
         std::size_t e = value.size();
         while (e > 0 && isBlank(value[e - 1])) --e;
@@ -137,8 +157,8 @@ std::optional<DlrText> parseDlrText(std::string_view s) {
     }
   }
   if (d.id.empty()) return std::nullopt;
-  bool receiptLike = !d.stat.empty() || !d.doneDate.empty() || !d.submitDate.empty() || !d.dlvrd.empty() ||
-                     !d.err.empty();
+  bool receiptLike =
+      !d.stat.empty() || !d.doneDate.empty() || !d.submitDate.empty() || !d.dlvrd.empty() || !d.err.empty();
   if (!receiptLike) return std::nullopt;
   return d;
 }
@@ -146,11 +166,11 @@ std::optional<DlrText> parseDlrText(std::string_view s) {
 DlrOutcome outcomeOfStat(std::string_view stat) {
   std::string s = upper(stat);
   static constexpr std::string_view kDelivered[] = {"DELIVRD", "DELIVERED", "DELIVRED", "DELIVER"};
-  static constexpr std::string_view kFailed[] = {"UNDELIV", "UNDELIVERABLE", "UNDELIVERED", "UNDELIVR", "REJECTD",
-                                                 "REJECTED", "REJECT", "EXPIRED", "EXPIRD", "DELETED", "DELETD",
-                                                 "FAILED", "FAIL", "ERROR", "ERR", "UNKNOWN", "UNKNOWN_ERROR"};
-  static constexpr std::string_view kPending[] = {"ACCEPTD", "ACCEPTED", "ENROUTE", "EN_ROUTE", "BUFFRED",
-                                                  "BUFFERED", "SCHEDULED", "SENT", "SUBMITTED", "PENDING"};
+  static constexpr std::string_view kFailed[] = {
+      "UNDELIV", "UNDELIVERABLE", "UNDELIVERED", "UNDELIVR", "REJECTD", "REJECTED", "REJECT",  "EXPIRED",      "EXPIRD",
+      "DELETED", "DELETD",        "FAILED",      "FAIL",     "ERROR",   "ERR",      "UNKNOWN", "UNKNOWN_ERROR"};
+  static constexpr std::string_view kPending[] = {"ACCEPTD",  "ACCEPTED",  "ENROUTE", "EN_ROUTE",  "BUFFRED",
+                                                  "BUFFERED", "SCHEDULED", "SENT",    "SUBMITTED", "PENDING"};
   for (auto w : kDelivered)
     if (s == w) return DlrOutcome::Delivered;
   for (auto w : kFailed)
@@ -162,7 +182,8 @@ DlrOutcome outcomeOfStat(std::string_view stat) {
 
 DlrOutcome outcomeOfMessageState(std::uint8_t state) {
   switch (state) {
-    case 2: return DlrOutcome::Delivered;
+    case 2:
+      return DlrOutcome::Delivered;
     case 3:  // expired
     case 4:  // deleted
     case 5:  // undeliverable
@@ -172,7 +193,8 @@ DlrOutcome outcomeOfMessageState(std::uint8_t state) {
     case 1:  // enroute
     case 6:  // accepted
       return DlrOutcome::Pending;
-    default: return DlrOutcome::Unknown;
+    default:
+      return DlrOutcome::Unknown;
   }
 }
 

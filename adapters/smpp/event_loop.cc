@@ -25,14 +25,17 @@ void UniqueFd::reset(int fd) {
 EventLoop::EventLoop() {
   epoll_.reset(::epoll_create1(EPOLL_CLOEXEC));
   wake_.reset(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC));
-  if (!epoll_ || !wake_) throw std::runtime_error(std::string("cannot create the SMPP event loop: ") + std::strerror(errno));
+  if (!epoll_ || !wake_)
+    throw std::runtime_error(std::string("cannot create the SMPP event loop: ") + std::strerror(errno));
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = wake_.get();
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, wake_.get(), &ev);
 }
 
-EventLoop::~EventLoop() { stop(); }
+EventLoop::~EventLoop() {
+  stop();
+}
 
 void EventLoop::start(const std::string& threadName) {
   std::lock_guard lock(mutex_);
@@ -113,7 +116,9 @@ void EventLoop::cancel(TimerId id) {
   timerDue_.erase(it);
 }
 
-void EventLoop::defer(Callback cb) { deferred_.push_back(std::move(cb)); }
+void EventLoop::defer(Callback cb) {
+  deferred_.push_back(std::move(cb));
+}
 
 void EventLoop::runTimers() {
   std::int64_t now = steadyMs();
@@ -129,7 +134,8 @@ void EventLoop::run() {
   epoll_event events[kMaxEvents];
   for (;;) {
     int timeout = -1;
-    if (!timers_.empty()) timeout = static_cast<int>(std::max<std::int64_t>(timers_.begin()->first.first - steadyMs(), 0));
+    if (!timers_.empty())
+      timeout = static_cast<int>(std::max<std::int64_t>(timers_.begin()->first.first - steadyMs(), 0));
     if (!deferred_.empty()) timeout = 0;
     int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
     if (n < 0 && errno != EINTR) break;

@@ -163,7 +163,9 @@ bool Lockout::failure(const std::string& ip, std::int64_t now) {
   return false;
 }
 
-void Lockout::success(const std::string& ip) { entries_.erase(ip); }
+void Lockout::success(const std::string& ip) {
+  entries_.erase(ip);
+}
 
 void TokenBucket::refill(std::int64_t nowMs) {
   if (last_ == 0) last_ = nowMs;

@@ -13,10 +13,10 @@ namespace cpmgw::smpp {
 
 struct Account {
   std::string systemId;
-  std::string salt;            // random bytes
-  std::string hash;            // PBKDF2-HMAC-SHA256(password, salt, iterations), 32 bytes
+  std::string salt;  // random bytes
+  std::string hash;  // PBKDF2-HMAC-SHA256(password, salt, iterations), 32 bytes
   int iterations = 0;
-  std::vector<std::string> allowedIps;      // IPs or CIDR blocks; empty: any address
+  std::vector<std::string> allowedIps;  // IPs or CIDR blocks; empty: any address
   int maxBinds = 1;
   int tps = 0;                              // submits per second; 0 unlimited
   std::vector<std::string> numberPrefixes;  // tel:+... recipients this ESME serves (MT goes to it by deliver_sm)

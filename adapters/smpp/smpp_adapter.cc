@@ -21,7 +21,9 @@ SmppAdapter::~SmppAdapter() {
   if (loop_) loop_->stop();
 }
 
-void SmppAdapter::declareConfig(config::Schema& schema) { SmppOptions::declareConfig(schema); }
+void SmppAdapter::declareConfig(config::Schema& schema) {
+  SmppOptions::declareConfig(schema);
+}
 
 std::unique_ptr<Adapter> SmppAdapter::create(const config::Config& config) {
   auto options = SmppOptions::from(config);
@@ -86,7 +88,8 @@ void SmppAdapter::stop(bool drain) {
   }
   std::promise<void> stopped;
   auto* engine = engine_.get();
-  bool posted = loop_->post([engine, drain, &stopped] { engine->beginStop(drain, [&stopped] { stopped.set_value(); }); });
+  bool posted =
+      loop_->post([engine, drain, &stopped] { engine->beginStop(drain, [&stopped] { stopped.set_value(); }); });
   if (posted) stopped.get_future().wait();
   loop_->stop();
   // Receipts and reports queued before the stop are committed, and their reports made, before stop() returns.
@@ -99,10 +102,14 @@ void SmppAdapter::stop(bool drain) {
 AdapterHealth SmppAdapter::health() const {
   std::lock_guard lock(mutex_);
   switch (state_) {
-    case State::Created: return {AdapterHealth::State::Starting, {}};
-    case State::Stopping: return {AdapterHealth::State::Degraded, "stopping"};
-    case State::Stopped: return {AdapterHealth::State::Stopped, {}};
-    case State::Running: break;
+    case State::Created:
+      return {AdapterHealth::State::Starting, {}};
+    case State::Stopping:
+      return {AdapterHealth::State::Degraded, "stopping"};
+    case State::Stopped:
+      return {AdapterHealth::State::Stopped, {}};
+    case State::Running:
+      break;
   }
   return engine_->health();
 }
@@ -143,7 +150,7 @@ Poco::JSON::Object::Ptr SmppAdapter::status() {
 }
 
 Poco::Net::HTTPRequestHandler* SmppAdapter::createAdminHandler(const std::vector<std::string>& path,
-                                                                const std::shared_ptr<const admin::AdminAuth>& auth) {
+                                                               const std::shared_ptr<const admin::AdminAuth>& auth) {
   if (path.size() == 2 && path[0] == "adapters" && path[1] == name_) return new SmppStatusHandler(auth, *this);
   if (path.size() == 2 && path[0] == "smpp" && path[1] == "accounts") return new SmppAccountsHandler(auth, *this);
   if (path.size() == 3 && path[0] == "smpp" && path[1] == "accounts")

@@ -32,7 +32,7 @@ class SmppAdapter final : public Adapter {
   std::size_t queued() const override { return queued_.load(); }
   AdapterHealth health() const override;
   Poco::Net::HTTPRequestHandler* createAdminHandler(const std::vector<std::string>& path,
-                                                     const std::shared_ptr<const admin::AdminAuth>& auth) override;
+                                                    const std::shared_ptr<const admin::AdminAuth>& auth) override;
 
   // For the REST handlers (admin threads).
   SmppStore& store() { return *store_; }

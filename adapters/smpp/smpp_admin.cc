@@ -11,8 +11,8 @@
 namespace cpmgw::smpp {
 namespace {
 
-using Poco::Net::HTTPResponse;
 using admin::HttpError;
+using Poco::Net::HTTPResponse;
 
 Poco::JSON::Object::Ptr accountJson(const Account& a) {
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
@@ -31,7 +31,9 @@ Poco::JSON::Object::Ptr accountJson(const Account& a) {
   return o;
 }
 
-HttpError bad(const std::string& detail) { return HttpError{HTTPResponse::HTTP_BAD_REQUEST, detail}; }
+HttpError bad(const std::string& detail) {
+  return HttpError{HTTPResponse::HTTP_BAD_REQUEST, detail};
+}
 
 std::vector<std::string> stringList(const Poco::JSON::Object::Ptr& body, const std::string& key) {
   if (!body->isArray(key)) throw bad(key + " must be an array of strings");
@@ -124,8 +126,8 @@ void SmppAccountsHandler::serve(Poco::Net::HTTPServerRequest& request, Poco::Net
     adapter_.store().putAccount(a);
     adapter_.accounts().put(a);
   }
-  Poco::Logger::get("cpmgw.smpp").notice("SMPP account %s created from %s", a.systemId,
-                                         request.clientAddress().toString());
+  Poco::Logger::get("cpmgw.smpp")
+      .notice("SMPP account %s created from %s", a.systemId, request.clientAddress().toString());
   response.set("Location", "/v1/smpp/accounts/" + a.systemId);
   admin::sendJson(response, HTTPResponse::HTTP_CREATED, accountJson(a));
 }

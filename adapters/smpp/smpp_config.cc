@@ -37,9 +37,12 @@ bool parseUnsigned(const std::string& v, std::uint64_t max, std::uint64_t& out) 
 
 std::string toString(BindType t) {
   switch (t) {
-    case BindType::Transmitter: return "transmitter";
-    case BindType::Receiver: return "receiver";
-    case BindType::Transceiver: return "transceiver";
+    case BindType::Transmitter:
+      return "transmitter";
+    case BindType::Receiver:
+      return "receiver";
+    case BindType::Transceiver:
+      return "transceiver";
   }
   return "transceiver";
 }
@@ -60,7 +63,8 @@ SmscBindSpec parseSmscBindSpec(const std::string& spec) {
   bool havePassword = false;
   while (words >> word) {
     auto eq = word.find('=');
-    if (eq == std::string::npos || eq == 0) throw config::ConfigError(specError(spec, "'" + word + "' is not key=value"));
+    if (eq == std::string::npos || eq == 0)
+      throw config::ConfigError(specError(spec, "'" + word + "' is not key=value"));
     std::string k = word.substr(0, eq), v = word.substr(eq + 1);
     std::uint64_t n = 0;
     if (k == "host") {
@@ -109,7 +113,8 @@ SmscBindSpec parseSmscBindSpec(const std::string& spec) {
     std::getline(in, s.password);
     while (!s.password.empty() && (s.password.back() == '\r' || s.password.back() == ' ')) s.password.pop_back();
   }
-  if (s.password.size() > 8) throw config::ConfigError(specError(spec, "the password is longer than SMPP's 8 characters"));
+  if (s.password.size() > 8)
+    throw config::ConfigError(specError(spec, "the password is longer than SMPP's 8 characters"));
   if (s.systemType.size() > 12) throw config::ConfigError(specError(spec, "system_type longer than 12 characters"));
   if (s.smsc.empty()) s.smsc = s.name;
   return s;
@@ -118,7 +123,9 @@ SmscBindSpec parseSmscBindSpec(const std::string& spec) {
 void SmppOptions::declareConfig(config::Schema& schema) {
   using config::Type;
   auto add = [&](const char* name, Type type, const char* def, const char* help, std::int64_t min = INT64_MIN,
-                 std::int64_t max = INT64_MAX) { schema.add({"smpp", name, type, def, help, min, max}); };
+                 std::int64_t max = INT64_MAX) {
+    schema.add({"smpp", name, type, def, help, min, max});
+  };
   add("host", Type::Host, "127.0.0.1", "Address the SMPP server (for ESMEs and SMSCs binding to us) listens on.");
   add("port", Type::Port, "0",
       "Plain TCP port of the SMPP server; 2775 is the usual one. 0 picks a free port (logged as 'SMPP server "
@@ -146,8 +153,8 @@ void SmppOptions::declareConfig(config::Schema& schema) {
       "UDH, 152 / 66).");
   add("max_segments", Type::Int, "32", "A message needing more parts than this fails instead of being sent.", 1, 255);
   add("default_alphabet", Type::String, "gsm7", "How data_coding 0 is read: gsm7 (GSM 03.38) or latin1.");
-  add("reassembly_timeout", Type::Duration, "5m",
-      "How long the parts of an inbound concatenated message are awaited.", 1000);
+  add("reassembly_timeout", Type::Duration, "5m", "How long the parts of an inbound concatenated message are awaited.",
+      1000);
   add("reassembly_policy", Type::String, "deliver",
       "After reassembly_timeout: deliver (the parts received, marked incomplete) or drop.");
   add("mo_recipient", Type::String, "sip:+{number}@localhost",
@@ -158,8 +165,7 @@ void SmppOptions::declareConfig(config::Schema& schema) {
       "Binds to operator SMSCs, comma-separated; each: NAME host=H port=P system_id=S password_file=F (or password=) "
       "bind=transmitter|receiver|transceiver window=10 tps=0 tls=off tls_verify=on ca_file= system_type= smsc=NAME.");
   add("reconnect_min", Type::Duration, "1s", "First delay before binding again after a lost or refused bind.", 10);
-  add("reconnect_max", Type::Duration, "60s", "Longest delay between bind attempts (doubles from reconnect_min).",
-      10);
+  add("reconnect_max", Type::Duration, "60s", "Longest delay between bind attempts (doubles from reconnect_min).", 10);
   add("hold_time", Type::Duration, "10s",
       "How long an outbound message waits for a usable bind before it goes back to the queue for a later retry.", 100);
   add("database", Type::Path, "smpp.db",

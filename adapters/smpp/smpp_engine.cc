@@ -5,10 +5,10 @@
 #include <sstream>
 
 #include "smpp/dlr_text.h"
+#include "smpp/smpp_engine_internal.h"
 #include "smpp/sms_charset.h"
 #include "smpp/sms_mapping.h"
 #include "smpp/sms_segment.h"
-#include "smpp/smpp_engine_internal.h"
 
 namespace cpmgw::smpp {
 namespace {
@@ -54,9 +54,12 @@ std::uint8_t registeredDeliveryFor(const Message& m) {
 
 std::string reportRequestOf(std::uint8_t registeredDelivery) {
   switch (registeredDelivery & 0x03) {
-    case 1: return "positive-delivery,negative-delivery";
-    case 2: return "negative-delivery";
-    default: return {};
+    case 1:
+      return "positive-delivery,negative-delivery";
+    case 2:
+      return "negative-delivery";
+    default:
+      return {};
   }
 }
 
@@ -69,7 +72,9 @@ std::uint32_t statusForCoreError(const std::string& error) {
   return status::kSysErr;
 }
 
-bool coreOverloaded(const std::string& error) { return error.find("pending") != std::string::npos; }
+bool coreOverloaded(const std::string& error) {
+  return error.find("pending") != std::string::npos;
+}
 
 // A receipt's text in GSM 7 (characters without a GSM form become '?').
 std::string gsmText(const std::string& utf8) {
@@ -372,7 +377,8 @@ void SmppEngine::submit(StoredMessage m, DeliveryCallback done) {
     b.registeredDelivery = registered;
     if (total > 1) {
       b.esmClass = 0x40;  // UDHI
-      b.shortMessage = buildConcatUdh({ref, static_cast<std::uint8_t>(total), static_cast<std::uint8_t>(i + 1), opt_.udh16});
+      b.shortMessage =
+          buildConcatUdh({ref, static_cast<std::uint8_t>(total), static_cast<std::uint8_t>(i + 1), opt_.udh16});
     }
     b.shortMessage += split->parts[i];
     job->parts.push_back(std::move(part));
@@ -396,9 +402,8 @@ void SmppEngine::submitReceipt(StoredMessage m, DeliveryCallback done) {
   auto loop = loop_;
   auto shared = std::make_shared<std::pair<StoredMessage, DeliveryCallback>>(std::move(m), std::move(done));
   store_.findMoReport(of, [this, loop, shared](std::optional<MoReport> r) {
-    bool posted = loop->post([this, shared, r] {
-      continueReceipt(std::move(shared->first), std::move(shared->second), r);
-    });
+    bool posted =
+        loop->post([this, shared, r] { continueReceipt(std::move(shared->first), std::move(shared->second), r); });
     if (!posted) shared->second(DeliveryOutcome::retry("adapter smpp is stopping"));
   });
 }
@@ -516,10 +521,11 @@ bool SmppEngine::sendPart(const QueueEntry& entry, const std::shared_ptr<Bind>& 
   std::weak_ptr<Bind> weak = bind;
   bool sent = false;
   try {
-    sent = bind->session->sendRequest(std::move(pdu), [this, entry, weak](const Pdu* response, const std::string& failure) {
-      auto b = weak.lock();
-      onPartResponse(entry, b, response, failure);
-    });
+    sent = bind->session->sendRequest(std::move(pdu),
+                                      [this, entry, weak](const Pdu* response, const std::string& failure) {
+                                        auto b = weak.lock();
+                                        onPartResponse(entry, b, response, failure);
+                                      });
   } catch (const std::exception& e) {
     finishJob(entry.job, DeliveryOutcome::failed(std::string("cannot encode the SMS: ") + e.what()));
     return true;
@@ -887,7 +893,8 @@ void SmppEngine::deliverAssembly(std::vector<MoPart> parts, bool incomplete) {
   m.attributes["smpp.origin"] = originName;
   m.attributes["smpp.parts"] = std::to_string(total);
   if (incomplete)
-    m.attributes["smpp.incomplete"] = "received " + std::to_string(parts.size()) + " of " + std::to_string(total) + " parts";
+    m.attributes["smpp.incomplete"] =
+        "received " + std::to_string(parts.size()) + " of " + std::to_string(total) + " parts";
   std::optional<MoReport> report;
   std::string request = reportRequestOf(registered);
   if (!request.empty() && fromEsme) {
@@ -928,9 +935,8 @@ void SmppEngine::deliverAssembly(std::vector<MoPart> parts, bool incomplete) {
         if (r.status == EnqueueResult::Status::Stored) ++counters_.moMessages;
         if (r.status == EnqueueResult::Status::Stored && report) store_.recordMoReport(*report);
       }
-      store_.finishAssembly(key, nowMs(), [this, loop, key](bool) {
-        loop->post([this, key] { assembling_.erase(key); });
-      });
+      store_.finishAssembly(key, nowMs(),
+                            [this, loop, key](bool) { loop->post([this, key] { assembling_.erase(key); }); });
     });
   });
 }
@@ -1008,8 +1014,7 @@ void SmppEngine::handleReceipt(const std::shared_ptr<Bind>& bind, const SmBody& 
     loop->post([this, bind, reply, id, r] {
       --inboundPending_;
       if (!r.ok) {
-        log_.error("SMPP %s: receipt for %s not recorded: answered %s", bind->label(), id,
-                   statusName(status::kSysErr));
+        log_.error("SMPP %s: receipt for %s not recorded: answered %s", bind->label(), id, statusName(status::kSysErr));
         reply(status::kSysErr, {});
         return;
       }

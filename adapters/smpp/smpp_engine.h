@@ -37,9 +37,9 @@ namespace cpmgw::smpp {
 // Counters for REST and logs; written on the loop and store threads, read anywhere.
 struct SmppCounters {
   std::atomic<std::uint64_t> moMessages{0}, moParts{0}, mtMessages{0}, mtParts{0}, mtDelivered{0}, mtFailed{0},
-      mtRetried{0}, resends{0}, smscThrottled{0}, dlrMatched{0}, dlrUnmatched{0}, dlrIntermediate{0},
-      reportsSent{0}, receiptsSent{0}, throttledAnswers{0}, queueFullAnswers{0}, badPdus{0}, bindsAccepted{0},
-      bindFailures{0}, lockouts{0}, reassemblyTimeouts{0}, reassemblyDropped{0};
+      mtRetried{0}, resends{0}, smscThrottled{0}, dlrMatched{0}, dlrUnmatched{0}, dlrIntermediate{0}, reportsSent{0},
+      receiptsSent{0}, throttledAnswers{0}, queueFullAnswers{0}, badPdus{0}, bindsAccepted{0}, bindFailures{0},
+      lockouts{0}, reassemblyTimeouts{0}, reassemblyDropped{0};
 };
 
 // ESME accounts as the loop and the admin threads see them; smpp.db is the durable copy. Thread-safe.

@@ -10,9 +10,9 @@ struct SmppEngine::Bind {
   std::uint64_t id = 0;
   std::string token;  // random: makes the ids of messages received on it unique across restarts
   std::shared_ptr<SmppSession> session;
-  bool esme = true;        // a peer bound to our server; false: our bind to an SMSC
-  std::string name;        // the peer's system_id, or the SMSC bind's name
-  std::string origin;      // the group receipts are correlated in: the system_id, or the SMSC bind's smsc=
+  bool esme = true;    // a peer bound to our server; false: our bind to an SMSC
+  std::string name;    // the peer's system_id, or the SMSC bind's name
+  std::string origin;  // the group receipts are correlated in: the system_id, or the SMSC bind's smsc=
   BindType type = BindType::Transceiver;
   bool tls = false;
   TokenBucket* pacing = nullptr;  // our submits on an SMSC bind (tps=)
@@ -72,9 +72,9 @@ struct SmppEngine::MtJob {
   std::uint64_t id = 0;
   StoredMessage message;
   DeliveryCallback done;
-  std::string esme;        // the ESME (system_id) it goes to; empty: the SMSC binds
-  bool receipt = false;    // a delivery receipt towards an ESME, rendering a report message
-  std::string reportOf;    // with receipt: the gateway id of the message reported on
+  std::string esme;      // the ESME (system_id) it goes to; empty: the SMSC binds
+  bool receipt = false;  // a delivery receipt towards an ESME, rendering a report message
+  std::string reportOf;  // with receipt: the gateway id of the message reported on
   bool reportRequested = false;
   std::vector<Part> parts;
   std::size_t acked = 0;

@@ -136,8 +136,9 @@ void SmppEngine::acceptAll(int listenFd, bool tls) {
     conn->tls = tls;
     conn->acceptedAt = steadyMs();
     try {
-      conn->session = SmppSession::create(*loop_, std::move(owned), SmppSession::Role::Server,
-                                          tls ? serverTls_ : SslCtxPtr(), conn->peer, sessionOptions(opt_, opt_.window));
+      conn->session =
+          SmppSession::create(*loop_, std::move(owned), SmppSession::Role::Server, tls ? serverTls_ : SslCtxPtr(),
+                              conn->peer, sessionOptions(opt_, opt_.window));
     } catch (const std::exception& e) {
       log_.error("SMPP %s: connection dropped: %s", conn->peer, std::string(e.what()));
       continue;
@@ -289,7 +290,8 @@ void SmppEngine::finishBind(std::uint64_t connId, std::uint32_t commandId, std::
   c.session->setLabel(systemId + "@" + c.peer);
   c.session->respond(bindResp(commandId, sequence, status::kOk, opt_.systemId));
   ++counters_.bindsAccepted;
-  log_.notice("SMPP %s: bound as %s%s", c.session->label(), toString(bind->type), std::string(c.tls ? " over TLS" : ""));
+  log_.notice("SMPP %s: bound as %s%s", c.session->label(), toString(bind->type),
+              std::string(c.tls ? " over TLS" : ""));
   pump();
 }
 
@@ -322,8 +324,8 @@ void SmppEngine::accountChanged(const std::string& systemId) {
     std::string ip = b->label().substr(b->label().find('@') + 1);
     ip = ip.substr(0, ip.rfind(':'));
     if (!ip.empty() && ip.front() == '[') ip = ip.substr(1, ip.size() - 2);
-    std::string why = !account             ? "account deleted"
-                      : !account->enabled  ? "account disabled"
+    std::string why = !account                              ? "account deleted"
+                      : !account->enabled                   ? "account disabled"
                       : !ipAllowed(account->allowedIps, ip) ? "address no longer allowed"
                                                             : std::string();
     if (why.empty()) continue;

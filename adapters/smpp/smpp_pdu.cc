@@ -7,11 +7,13 @@
 #include <stdexcept>
 
 // libsmpp34's headers have no C++ guards and must come in this order (params uses the struct types).
+// clang-format off
 extern "C" {
 #include <smpp34.h>
 #include <smpp34_structs.h>
 #include <smpp34_params.h>
 }
+// clang-format on
 
 namespace cpmgw::smpp {
 namespace {
@@ -33,21 +35,24 @@ struct TlvEntry {
 constexpr TlvKind kU8{TlvType::U8, 1};
 constexpr TlvKind kU16{TlvType::U16, 2};
 constexpr TlvKind kOctets1024{TlvType::Octets, 1024};
-constexpr TlvKind octets(std::uint16_t n) { return {TlvType::Octets, n}; }
+constexpr TlvKind octets(std::uint16_t n) {
+  return {TlvType::Octets, n};
+}
 
 constexpr TlvEntry kSubmitSmTlvs[] = {
-    {0x0204, kU16}, {0x020A, kU16}, {0x000D, kU8},       {0x020B, kU16},      {0x0005, kU8},      {0x020C, kU16},
-    {0x020E, kU8},  {0x020F, kU8},  {0x0426, kU8},       {0x0019, kU8},       {0x0424, kOctets1024}, {0x0201, kU8},
-    {0x0381, octets(19)}, {0x0302, kU8}, {0x0303, octets(65)}, {0x0202, octets(23)}, {0x0203, octets(23)},
-    {0x0205, kU8},  {0x1201, kU8},  {0x1203, kU16},      {0x1204, kU8},       {0x0030, kU8},      {0x0304, kU8},
-    {0x130C, octets(0)}, {0x020D, kU8}, {0x1380, kU8},   {0x1383, kU16},      {0x0501, octets(1)},
+    {0x0204, kU16},        {0x020A, kU16},       {0x000D, kU8},        {0x020B, kU16},      {0x0005, kU8},
+    {0x020C, kU16},        {0x020E, kU8},        {0x020F, kU8},        {0x0426, kU8},       {0x0019, kU8},
+    {0x0424, kOctets1024}, {0x0201, kU8},        {0x0381, octets(19)}, {0x0302, kU8},       {0x0303, octets(65)},
+    {0x0202, octets(23)},  {0x0203, octets(23)}, {0x0205, kU8},        {0x1201, kU8},       {0x1203, kU16},
+    {0x1204, kU8},         {0x0030, kU8},        {0x0304, kU8},        {0x130C, octets(0)}, {0x020D, kU8},
+    {0x1380, kU8},         {0x1383, kU16},       {0x0501, octets(1)},
 };
 
 constexpr TlvEntry kDeliverSmTlvs[] = {
-    {0x0204, kU16}, {0x020A, kU16}, {0x020B, kU16}, {0x020C, kU16}, {0x020E, kU8},          {0x020F, kU8},
-    {0x0205, kU8},  {0x0201, kU8},  {0x0019, kU8},  {0x0424, kOctets1024}, {0x0381, octets(19)}, {0x0202, octets(23)},
-    {0x0203, octets(23)}, {0x020D, kU8}, {0x1383, kU16}, {0x0423, octets(3)}, {0x0427, kU8}, {0x001E, octets(65)},
-    {0x0421, kU8},  {0x000E, kU8},
+    {0x0204, kU16},       {0x020A, kU16},       {0x020B, kU16},       {0x020C, kU16}, {0x020E, kU8},
+    {0x020F, kU8},        {0x0205, kU8},        {0x0201, kU8},        {0x0019, kU8},  {0x0424, kOctets1024},
+    {0x0381, octets(19)}, {0x0202, octets(23)}, {0x0203, octets(23)}, {0x020D, kU8},  {0x1383, kU16},
+    {0x0423, octets(3)},  {0x0427, kU8},        {0x001E, octets(65)}, {0x0421, kU8},  {0x000E, kU8},
 };
 
 constexpr TlvEntry kBindRespTlvs[] = {{0x0210, kU8}};
@@ -59,13 +64,18 @@ TlvKind tlvKind(std::uint32_t commandId, std::uint16_t t) {
     return kOctets1024;  // libsmpp34 forwards any other tag as up to 1024 octets
   };
   switch (commandId) {
-    case cmd::kSubmitSm: return lookup(kSubmitSmTlvs);
-    case cmd::kDeliverSm: return lookup(kDeliverSmTlvs);
-    default: return lookup(kBindRespTlvs);
+    case cmd::kSubmitSm:
+      return lookup(kSubmitSmTlvs);
+    case cmd::kDeliverSm:
+      return lookup(kDeliverSmTlvs);
+    default:
+      return lookup(kBindRespTlvs);
   }
 }
 
-bool validTon(std::uint8_t v) { return v <= 6; }
+bool validTon(std::uint8_t v) {
+  return v <= 6;
+}
 bool validNpi(std::uint8_t v) {
   return v == 0 || v == 1 || v == 3 || v == 4 || v == 6 || v == 8 || v == 9 || v == 10 || v == 14 || v == 18;
 }
@@ -90,8 +100,8 @@ class Walker {
 
   // A C-octet string: its terminator must lie inside the PDU; longer than `max` (terminator included) is a value
   // error with `tooLong` as the status.
-  std::optional<WalkError> cstring(const char* field, std::size_t max, std::uint32_t tooLong, std::size_t* start = nullptr,
-                                   std::size_t* length = nullptr) {
+  std::optional<WalkError> cstring(const char* field, std::size_t max, std::uint32_t tooLong,
+                                   std::size_t* start = nullptr, std::size_t* length = nullptr) {
     auto nul = b_.find('\0', pos_);
     if (nul == std::string_view::npos)
       return WalkError{status::kInvCmdLen, true, std::string(field) + " has no terminator"};
@@ -124,9 +134,13 @@ class Walker {
       pos_ += 4;
       if (pos_ + len > b_.size()) return WalkError{status::kInvOptParStream, false, "TLV value runs past the PDU"};
       auto kind = tlvKind(commandId, t);
-      std::size_t width = kind.type == TlvType::U8 ? 1 : kind.type == TlvType::U16 ? 2 : kind.type == TlvType::U32 ? 4 : 0;
+      std::size_t width = kind.type == TlvType::U8    ? 1
+                          : kind.type == TlvType::U16 ? 2
+                          : kind.type == TlvType::U32 ? 4
+                                                      : 0;
       if (width != 0 && len != width)
-        return WalkError{status::kInvParLen, false, "TLV 0x" + hex(t) + " must be " + std::to_string(width) + " octets"};
+        return WalkError{status::kInvParLen, false,
+                         "TLV 0x" + hex(t) + " must be " + std::to_string(width) + " octets"};
       if (width == 0 && len > kind.max)
         return WalkError{t == tag::kMessagePayload ? status::kInvMsgLen : status::kInvParLen, false,
                          "TLV 0x" + hex(t) + " longer than " + std::to_string(kind.max) + " octets"};
@@ -167,7 +181,8 @@ bool unpack(std::uint32_t type, T& out, std::string_view bytes, std::string& err
   std::string copy(bytes);
   copy.push_back('\0');
   std::lock_guard lock(libraryMutex());
-  int rc = smpp34_unpack(type, &out, reinterpret_cast<const std::uint8_t*>(copy.data()), static_cast<int>(bytes.size()));
+  int rc =
+      smpp34_unpack(type, &out, reinterpret_cast<const std::uint8_t*>(copy.data()), static_cast<int>(bytes.size()));
   if (rc != 0) error = "libsmpp34: " + libraryError();
   return rc == 0;
 }
@@ -192,14 +207,19 @@ std::vector<Tlv> takeTlvs(std::uint32_t commandId, tlv_t* head) {
     v.tag = t->tag;
     auto kind = tlvKind(commandId, t->tag);
     switch (kind.type) {
-      case TlvType::U8: v.value = std::string(1, static_cast<char>(t->value.val08)); break;
-      case TlvType::U16: v.value = {static_cast<char>(t->value.val16 >> 8), static_cast<char>(t->value.val16 & 0xFF)}; break;
+      case TlvType::U8:
+        v.value = std::string(1, static_cast<char>(t->value.val08));
+        break;
+      case TlvType::U16:
+        v.value = {static_cast<char>(t->value.val16 >> 8), static_cast<char>(t->value.val16 & 0xFF)};
+        break;
       case TlvType::U32:
         v.value = {static_cast<char>(t->value.val32 >> 24), static_cast<char>((t->value.val32 >> 16) & 0xFF),
                    static_cast<char>((t->value.val32 >> 8) & 0xFF), static_cast<char>(t->value.val32 & 0xFF)};
         break;
       case TlvType::Octets:
-        v.value = std::string(reinterpret_cast<const char*>(t->value.octet), std::min<std::size_t>(t->length, MAX_TLV_SIZE));
+        v.value =
+            std::string(reinterpret_cast<const char*>(t->value.octet), std::min<std::size_t>(t->length, MAX_TLV_SIZE));
         break;
     }
     out.push_back(std::move(v));
@@ -230,8 +250,8 @@ tlv_t* makeTlvs(std::uint32_t commandId, const std::vector<Tlv>& tlvs) {
         break;
       case TlvType::U32:
         if (v.size() != 4) throw std::invalid_argument("TLV 0x" + Walker::hex(it->tag) + " must be 4 octets");
-        t.value.val32 = (std::uint32_t(byte(0)) << 24) | (std::uint32_t(byte(1)) << 16) | (std::uint32_t(byte(2)) << 8) |
-                        byte(3);
+        t.value.val32 =
+            (std::uint32_t(byte(0)) << 24) | (std::uint32_t(byte(1)) << 16) | (std::uint32_t(byte(2)) << 8) | byte(3);
         break;
       case TlvType::Octets:
         if (v.size() > kind.max) throw std::invalid_argument("TLV 0x" + Walker::hex(it->tag) + " too long");
@@ -472,70 +492,128 @@ void decodeMessageIdResp(std::string_view bytes, Decoded& d) {
 
 std::string commandName(std::uint32_t c) {
   switch (c) {
-    case 0x80000000: return "generic_nack";
-    case 0x00000001: return "bind_receiver";
-    case 0x80000001: return "bind_receiver_resp";
-    case 0x00000002: return "bind_transmitter";
-    case 0x80000002: return "bind_transmitter_resp";
-    case 0x00000003: return "query_sm";
-    case 0x80000003: return "query_sm_resp";
-    case 0x00000004: return "submit_sm";
-    case 0x80000004: return "submit_sm_resp";
-    case 0x00000005: return "deliver_sm";
-    case 0x80000005: return "deliver_sm_resp";
-    case 0x00000006: return "unbind";
-    case 0x80000006: return "unbind_resp";
-    case 0x00000007: return "replace_sm";
-    case 0x80000007: return "replace_sm_resp";
-    case 0x00000008: return "cancel_sm";
-    case 0x80000008: return "cancel_sm_resp";
-    case 0x00000009: return "bind_transceiver";
-    case 0x80000009: return "bind_transceiver_resp";
-    case 0x0000000B: return "outbind";
-    case 0x00000015: return "enquire_link";
-    case 0x80000015: return "enquire_link_resp";
-    case 0x00000021: return "submit_multi";
-    case 0x80000021: return "submit_multi_resp";
-    case 0x00000102: return "alert_notification";
-    case 0x00000103: return "data_sm";
-    case 0x80000103: return "data_sm_resp";
+    case 0x80000000:
+      return "generic_nack";
+    case 0x00000001:
+      return "bind_receiver";
+    case 0x80000001:
+      return "bind_receiver_resp";
+    case 0x00000002:
+      return "bind_transmitter";
+    case 0x80000002:
+      return "bind_transmitter_resp";
+    case 0x00000003:
+      return "query_sm";
+    case 0x80000003:
+      return "query_sm_resp";
+    case 0x00000004:
+      return "submit_sm";
+    case 0x80000004:
+      return "submit_sm_resp";
+    case 0x00000005:
+      return "deliver_sm";
+    case 0x80000005:
+      return "deliver_sm_resp";
+    case 0x00000006:
+      return "unbind";
+    case 0x80000006:
+      return "unbind_resp";
+    case 0x00000007:
+      return "replace_sm";
+    case 0x80000007:
+      return "replace_sm_resp";
+    case 0x00000008:
+      return "cancel_sm";
+    case 0x80000008:
+      return "cancel_sm_resp";
+    case 0x00000009:
+      return "bind_transceiver";
+    case 0x80000009:
+      return "bind_transceiver_resp";
+    case 0x0000000B:
+      return "outbind";
+    case 0x00000015:
+      return "enquire_link";
+    case 0x80000015:
+      return "enquire_link_resp";
+    case 0x00000021:
+      return "submit_multi";
+    case 0x80000021:
+      return "submit_multi_resp";
+    case 0x00000102:
+      return "alert_notification";
+    case 0x00000103:
+      return "data_sm";
+    case 0x80000103:
+      return "data_sm_resp";
   }
   return "command 0x" + Walker::hex(c);
 }
 
 std::string statusName(std::uint32_t s) {
   switch (s) {
-    case 0x00: return "ESME_ROK";
-    case 0x01: return "ESME_RINVMSGLEN";
-    case 0x02: return "ESME_RINVCMDLEN";
-    case 0x03: return "ESME_RINVCMDID";
-    case 0x04: return "ESME_RINVBNDSTS";
-    case 0x05: return "ESME_RALYBND";
-    case 0x08: return "ESME_RSYSERR";
-    case 0x0A: return "ESME_RINVSRCADR";
-    case 0x0B: return "ESME_RINVDSTADR";
-    case 0x0C: return "ESME_RINVMSGID";
-    case 0x0D: return "ESME_RBINDFAIL";
-    case 0x0E: return "ESME_RINVPASWD";
-    case 0x0F: return "ESME_RINVSYSID";
-    case 0x14: return "ESME_RMSGQFUL";
-    case 0x15: return "ESME_RINVSERTYP";
-    case 0x43: return "ESME_RINVESMCLASS";
-    case 0x45: return "ESME_RSUBMITFAIL";
-    case 0x48: return "ESME_RINVSRCTON";
-    case 0x49: return "ESME_RINVSRCNPI";
-    case 0x50: return "ESME_RINVDSTTON";
-    case 0x51: return "ESME_RINVDSTNPI";
-    case 0x53: return "ESME_RINVSYSTYP";
-    case 0x58: return "ESME_RTHROTTLED";
-    case 0x61: return "ESME_RINVSCHED";
-    case 0x62: return "ESME_RINVEXPIRY";
-    case 0x64: return "ESME_RX_T_APPN";
-    case 0x65: return "ESME_RX_P_APPN";
-    case 0x66: return "ESME_RX_R_APPN";
-    case 0xC0: return "ESME_RINVOPTPARSTREAM";
-    case 0xC2: return "ESME_RINVPARLEN";
-    case 0xFF: return "ESME_RUNKNOWNERR";
+    case 0x00:
+      return "ESME_ROK";
+    case 0x01:
+      return "ESME_RINVMSGLEN";
+    case 0x02:
+      return "ESME_RINVCMDLEN";
+    case 0x03:
+      return "ESME_RINVCMDID";
+    case 0x04:
+      return "ESME_RINVBNDSTS";
+    case 0x05:
+      return "ESME_RALYBND";
+    case 0x08:
+      return "ESME_RSYSERR";
+    case 0x0A:
+      return "ESME_RINVSRCADR";
+    case 0x0B:
+      return "ESME_RINVDSTADR";
+    case 0x0C:
+      return "ESME_RINVMSGID";
+    case 0x0D:
+      return "ESME_RBINDFAIL";
+    case 0x0E:
+      return "ESME_RINVPASWD";
+    case 0x0F:
+      return "ESME_RINVSYSID";
+    case 0x14:
+      return "ESME_RMSGQFUL";
+    case 0x15:
+      return "ESME_RINVSERTYP";
+    case 0x43:
+      return "ESME_RINVESMCLASS";
+    case 0x45:
+      return "ESME_RSUBMITFAIL";
+    case 0x48:
+      return "ESME_RINVSRCTON";
+    case 0x49:
+      return "ESME_RINVSRCNPI";
+    case 0x50:
+      return "ESME_RINVDSTTON";
+    case 0x51:
+      return "ESME_RINVDSTNPI";
+    case 0x53:
+      return "ESME_RINVSYSTYP";
+    case 0x58:
+      return "ESME_RTHROTTLED";
+    case 0x61:
+      return "ESME_RINVSCHED";
+    case 0x62:
+      return "ESME_RINVEXPIRY";
+    case 0x64:
+      return "ESME_RX_T_APPN";
+    case 0x65:
+      return "ESME_RX_P_APPN";
+    case 0x66:
+      return "ESME_RX_R_APPN";
+    case 0xC0:
+      return "ESME_RINVOPTPARSTREAM";
+    case 0xC2:
+      return "ESME_RINVPARLEN";
+    case 0xFF:
+      return "ESME_RUNKNOWNERR";
   }
   return "0x" + Walker::hex(s);
 }
@@ -564,7 +642,9 @@ std::optional<std::string> SmBody::cstring(std::uint16_t t) const {
   return v->value.substr(0, v->value.find('\0'));
 }
 
-void SmBody::setU8(std::uint16_t t, std::uint8_t v) { setOctets(t, std::string(1, static_cast<char>(v))); }
+void SmBody::setU8(std::uint16_t t, std::uint8_t v) {
+  setOctets(t, std::string(1, static_cast<char>(v)));
+}
 void SmBody::setU16(std::uint16_t t, std::uint16_t v) {
   setOctets(t, {static_cast<char>(v >> 8), static_cast<char>(v & 0xFF)});
 }
@@ -625,16 +705,36 @@ Decoded decodePdu(std::string_view bytes) {
       d.pdu = headerOnly(d.commandId, d.sequence, d.status);
       return d;
     }
-    case cmd::kBindTransmitter: decodeBind<bind_transmitter_t>(bytes, d); return d;
-    case cmd::kBindReceiver: decodeBind<bind_receiver_t>(bytes, d); return d;
-    case cmd::kBindTransceiver: decodeBind<bind_transceiver_t>(bytes, d); return d;
-    case cmd::resp(cmd::kBindTransmitter): decodeBindResp<bind_transmitter_resp_t>(bytes, d); return d;
-    case cmd::resp(cmd::kBindReceiver): decodeBindResp<bind_receiver_resp_t>(bytes, d); return d;
-    case cmd::resp(cmd::kBindTransceiver): decodeBindResp<bind_transceiver_resp_t>(bytes, d); return d;
-    case cmd::kSubmitSm: decodeSm<submit_sm_t>(bytes, d); return d;
-    case cmd::kDeliverSm: decodeSm<deliver_sm_t>(bytes, d); return d;
-    case cmd::resp(cmd::kSubmitSm): decodeMessageIdResp<submit_sm_resp_t>(bytes, d); return d;
-    case cmd::resp(cmd::kDeliverSm): decodeMessageIdResp<deliver_sm_resp_t>(bytes, d); return d;
+    case cmd::kBindTransmitter:
+      decodeBind<bind_transmitter_t>(bytes, d);
+      return d;
+    case cmd::kBindReceiver:
+      decodeBind<bind_receiver_t>(bytes, d);
+      return d;
+    case cmd::kBindTransceiver:
+      decodeBind<bind_transceiver_t>(bytes, d);
+      return d;
+    case cmd::resp(cmd::kBindTransmitter):
+      decodeBindResp<bind_transmitter_resp_t>(bytes, d);
+      return d;
+    case cmd::resp(cmd::kBindReceiver):
+      decodeBindResp<bind_receiver_resp_t>(bytes, d);
+      return d;
+    case cmd::resp(cmd::kBindTransceiver):
+      decodeBindResp<bind_transceiver_resp_t>(bytes, d);
+      return d;
+    case cmd::kSubmitSm:
+      decodeSm<submit_sm_t>(bytes, d);
+      return d;
+    case cmd::kDeliverSm:
+      decodeSm<deliver_sm_t>(bytes, d);
+      return d;
+    case cmd::resp(cmd::kSubmitSm):
+      decodeMessageIdResp<submit_sm_resp_t>(bytes, d);
+      return d;
+    case cmd::resp(cmd::kDeliverSm):
+      decodeMessageIdResp<deliver_sm_resp_t>(bytes, d);
+      return d;
     default:
       d.errorStatus = status::kInvCmdId;
       d.genericNack = true;
@@ -740,7 +840,8 @@ std::string encodePdu(const Pdu& p) {
       put(t.message_id, b ? b->messageId : std::string(), "message_id");
       return pack(p.commandId, t, 128);
     }
-    default: throw std::invalid_argument("cannot encode " + commandName(p.commandId));
+    default:
+      throw std::invalid_argument("cannot encode " + commandName(p.commandId));
   }
 }
 

@@ -28,8 +28,12 @@ inline constexpr std::uint32_t kUnbind = 0x00000006;
 inline constexpr std::uint32_t kBindTransceiver = 0x00000009;
 inline constexpr std::uint32_t kEnquireLink = 0x00000015;
 inline constexpr std::uint32_t kResponseBit = 0x80000000;
-inline constexpr std::uint32_t resp(std::uint32_t c) { return c | kResponseBit; }
-inline constexpr bool isResponse(std::uint32_t c) { return (c & kResponseBit) != 0; }
+inline constexpr std::uint32_t resp(std::uint32_t c) {
+  return c | kResponseBit;
+}
+inline constexpr bool isResponse(std::uint32_t c) {
+  return (c & kResponseBit) != 0;
+}
 inline constexpr bool isBind(std::uint32_t c) {
   return c == kBindReceiver || c == kBindTransmitter || c == kBindTransceiver;
 }
@@ -128,8 +132,8 @@ struct SmBody {
   std::vector<Tlv> tlvs;
 
   const Tlv* find(std::uint16_t t) const;
-  std::optional<std::uint8_t> u8(std::uint16_t t) const;    // nullopt when absent or not one octet
-  std::optional<std::uint16_t> u16(std::uint16_t t) const;  // nullopt when absent or not two octets
+  std::optional<std::uint8_t> u8(std::uint16_t t) const;      // nullopt when absent or not one octet
+  std::optional<std::uint16_t> u16(std::uint16_t t) const;    // nullopt when absent or not two octets
   std::optional<std::string> cstring(std::uint16_t t) const;  // octets up to the first zero
   void setU8(std::uint16_t t, std::uint8_t v);
   void setU16(std::uint16_t t, std::uint16_t v);
@@ -172,14 +176,14 @@ struct Frame {
 Frame peekFrame(std::string_view buffered, std::size_t maxPdu);
 
 struct Decoded {
-  std::optional<Pdu> pdu;          // the PDU, when it decoded
-  std::uint32_t commandId = 0;     // from the header, also when the body did not decode
+  std::optional<Pdu> pdu;       // the PDU, when it decoded
+  std::uint32_t commandId = 0;  // from the header, also when the body did not decode
   std::uint32_t sequence = 0;
-  std::uint32_t status = 0;        // header command_status
-  std::uint32_t errorStatus = 0;   // why it did not decode: the command_status to answer with
-  bool genericNack = false;        // answer with generic_nack (structure broken, command unknown) rather than the
-                                   // command's own response (a field's value is wrong)
-  std::string error;               // for the log
+  std::uint32_t status = 0;       // header command_status
+  std::uint32_t errorStatus = 0;  // why it did not decode: the command_status to answer with
+  bool genericNack = false;       // answer with generic_nack (structure broken, command unknown) rather than the
+                                  // command's own response (a field's value is wrong)
+  std::string error;              // for the log
 };
 
 // Decodes exactly one PDU (a Ready frame). Never throws; never reads outside `bytes`.

@@ -9,14 +9,16 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace cpmgw::smpp {
 namespace {
 
-Poco::Logger& logger() { return Poco::Logger::get("cpmgw.smpp"); }
+Poco::Logger& logger() {
+  return Poco::Logger::get("cpmgw.smpp");
+}
 
 constexpr std::int64_t kTickMs = 100;
 constexpr std::uint32_t kIn = EPOLLIN;
@@ -98,13 +100,18 @@ void SmppSession::armTick() {
 void SmppSession::onEvents(std::uint32_t events) {
   auto self = shared_from_this();
   switch (state_) {
-    case State::Connecting: finishConnect(); return;
-    case State::Handshaking: handshake(); return;
+    case State::Connecting:
+      finishConnect();
+      return;
+    case State::Handshaking:
+      handshake();
+      return;
     case State::Open:
       if (events & (EPOLLIN | EPOLLERR | EPOLLHUP)) readAvailable();
       if (state_ == State::Open && (events & EPOLLOUT)) flush();
       return;
-    case State::Closed: return;
+    case State::Closed:
+      return;
   }
 }
 
@@ -140,7 +147,8 @@ void SmppSession::handshake() {
     }
     return;
   }
-  close("TLS handshake failed: " + (err == SSL_ERROR_SYSCALL && errno ? std::string(std::strerror(errno)) : opensslErrors()));
+  close("TLS handshake failed: " +
+        (err == SSL_ERROR_SYSCALL && errno ? std::string(std::strerror(errno)) : opensslErrors()));
 }
 
 void SmppSession::becomeOpen() {
@@ -202,7 +210,8 @@ void SmppSession::readAvailable() {
       continue;
     }
     if (r == 0) eof = true;
-    if (r == -2) failure = ssl_ ? "TLS read failed: " + opensslErrors() : std::string("read failed: ") + std::strerror(errno);
+    if (r == -2)
+      failure = ssl_ ? "TLS read failed: " + opensslErrors() : std::string("read failed: ") + std::strerror(errno);
     break;
   }
   if (total > 0) processInput();
@@ -289,7 +298,9 @@ void SmppSession::handlePdu(std::string_view bytes) {
     return;
   }
   switch (d.commandId) {
-    case cmd::kEnquireLink: respond(headerOnly(cmd::resp(cmd::kEnquireLink), d.sequence)); return;
+    case cmd::kEnquireLink:
+      respond(headerOnly(cmd::resp(cmd::kEnquireLink), d.sequence));
+      return;
     case cmd::kUnbind:
       respond(headerOnly(cmd::resp(cmd::kUnbind), d.sequence));
       closeAfterFlush("peer unbound");
@@ -327,7 +338,8 @@ void SmppSession::unbind() {
   if (unbinding_) return;
   unbinding_ = true;
   closeDeadline_ = steadyMs() + options_.responseTimeoutMs;
-  sendRequest(headerOnly(cmd::kUnbind, 0), [](const Pdu*, const std::string&) {}, true);
+  sendRequest(
+      headerOnly(cmd::kUnbind, 0), [](const Pdu*, const std::string&) {}, true);
 }
 
 void SmppSession::queue(const std::string& bytes) {
@@ -397,7 +409,9 @@ void SmppSession::close(const std::string& reason) {
   timeouts_.clear();
   // In sending order, so a retry queue keeps the original order.
   std::vector<std::pair<std::uint32_t, Outstanding>> ordered(pending.begin(), pending.end());
-  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) { return a.second.sentAt < b.second.sentAt || (a.second.sentAt == b.second.sentAt && a.first < b.first); });
+  std::sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
+    return a.second.sentAt < b.second.sentAt || (a.second.sentAt == b.second.sentAt && a.first < b.first);
+  });
   for (auto& [seq, o] : ordered) o.handler(nullptr, "link closed: " + reason);
   if (handlers_.onClosed) handlers_.onClosed(reason);
 }

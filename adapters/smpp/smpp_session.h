@@ -20,20 +20,20 @@ class SmppSession : public std::enable_shared_from_this<SmppSession> {
  public:
   struct Options {
     std::size_t maxPdu = 4096;
-    std::size_t window = 10;                 // our requests awaiting a response
+    std::size_t window = 10;  // our requests awaiting a response
     std::int64_t responseTimeoutMs = 10'000;
-    std::int64_t enquireLinkMs = 30'000;     // idle time before we ask the peer whether it is alive; 0: never
-    std::size_t maxOutput = 1 << 20;         // bytes queued for a peer that does not read: beyond, the link closes
+    std::int64_t enquireLinkMs = 30'000;  // idle time before we ask the peer whether it is alive; 0: never
+    std::size_t maxOutput = 1 << 20;      // bytes queued for a peer that does not read: beyond, the link closes
   };
   enum class Role { Server, Client };
   // The response to one of our requests: `response` is null when none came (timeout, link closed); `failure` says why.
   using ResponseHandler = std::function<void(const Pdu* response, const std::string& failure)>;
   struct Handlers {
-    std::function<void()> onOpen;                       // connected (and TLS handshake done)
-    std::function<void(Pdu&&)> onRequest;               // a decoded request other than enquire_link/unbind
-    std::function<void(const Decoded&)> onBadPdu;       // a PDU that did not decode; already answered
-    std::function<void()> onWindowSpace;                // a response freed a slot in the window
-    std::function<void(const std::string&)> onClosed;   // once, after every outstanding handler was called
+    std::function<void()> onOpen;                      // connected (and TLS handshake done)
+    std::function<void(Pdu&&)> onRequest;              // a decoded request other than enquire_link/unbind
+    std::function<void(const Decoded&)> onBadPdu;      // a PDU that did not decode; already answered
+    std::function<void()> onWindowSpace;               // a response freed a slot in the window
+    std::function<void(const std::string&)> onClosed;  // once, after every outstanding handler was called
   };
 
   // `fd` is connected (Server) or connecting (Client). With `tls` the session runs a TLS handshake first.

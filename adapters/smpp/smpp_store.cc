@@ -87,14 +87,17 @@ std::vector<MoPart> loadParts(store::Database& db, const std::string& key) {
   return parts;
 }
 
-bool allOf(const std::string& s, const char* set) { return !s.empty() && s.find_first_not_of(set) == std::string::npos; }
+bool allOf(const std::string& s, const char* set) {
+  return !s.empty() && s.find_first_not_of(set) == std::string::npos;
+}
 
 }  // namespace
 
 std::string canonicalSmscId(const std::string& id) {
   std::string s;
   for (char c : id)
-    if (!std::isspace(static_cast<unsigned char>(c))) s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!std::isspace(static_cast<unsigned char>(c)))
+      s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   auto first = s.find_first_not_of('0');
   if (first == std::string::npos) return s.empty() ? s : "0";
   return s.substr(first);
@@ -102,7 +105,7 @@ std::string canonicalSmscId(const std::string& id) {
 
 std::vector<std::string> smscIdVariants(const std::string& id) {
   std::vector<std::string> out{canonicalSmscId(id)};
-  const std::string& c = out.front();
+  const std::string c = out.front();  // a copy: add() grows `out`
   auto add = [&](std::string v) {
     v = canonicalSmscId(v);
     if (std::find(out.begin(), out.end(), v) == out.end()) out.push_back(v);
@@ -277,7 +280,8 @@ bool SmppStore::deleteAccount(const std::string& systemId) {
 void SmppStore::storePart(MoPart part, std::function<void(StorePartResult)> done) {
   auto result = std::make_shared<StorePartResult>();
   enqueue({[part, result](store::Database& db) {
-             auto tomb = db.cached("SELECT message_id FROM mo_parts WHERE assembly = ? AND done_at > 0 ORDER BY seq = ? DESC LIMIT 1");
+             auto tomb = db.cached(
+                 "SELECT message_id FROM mo_parts WHERE assembly = ? AND done_at > 0 ORDER BY seq = ? DESC LIMIT 1");
              tomb->bind(1, part.assembly).bind(2, part.seq);
              if (tomb->step()) {
                // The message these parts made was delivered already: a late repeat.

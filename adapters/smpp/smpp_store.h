@@ -29,7 +29,7 @@ struct MoPart {
   std::string assembly;  // origin|source|dest|reference|total
   int seq = 0;
   int total = 0;
-  std::string origin;    // system_id of the ESME, or the SMSC bind's group
+  std::string origin;  // system_id of the ESME, or the SMSC bind's group
   std::string source;
   std::uint8_t sourceTon = 0;
   std::uint8_t sourceNpi = 0;
@@ -37,8 +37,8 @@ struct MoPart {
   std::uint8_t destTon = 0;
   std::uint8_t destNpi = 0;
   std::uint8_t dataCoding = 0;
-  std::string payload;   // user data without the UDH
-  std::string messageId; // what the sender was given for this part
+  std::string payload;    // user data without the UDH
+  std::string messageId;  // what the sender was given for this part
   std::uint8_t registeredDelivery = 0;
   std::int64_t arrivedAt = 0;
 };
@@ -46,9 +46,9 @@ struct MoPart {
 struct StorePartResult {
   bool ok = false;
   std::string error;
-  std::string messageId;  // of this part (the stored one for a repeat)
-  bool duplicate = false; // this part was stored before (or its message was delivered already)
-  bool complete = false;  // every part is stored now: `parts` holds them in order
+  std::string messageId;   // of this part (the stored one for a repeat)
+  bool duplicate = false;  // this part was stored before (or its message was delivered already)
+  bool complete = false;   // every part is stored now: `parts` holds them in order
   std::vector<MoPart> parts;
 };
 

@@ -8,22 +8,22 @@ namespace {
 
 // 3GPP TS 23.038 6.2.1: the default alphabet. 0x1B is the escape to the extension table, not a character.
 constexpr std::array<char32_t, 128> kGsmBasic = {
-    U'@',    U'\u00A3', U'$',     U'\u00A5', U'\u00E8', U'\u00E9', U'\u00F9', U'\u00EC',  // 0x00
-    U'\u00F2', U'\u00C7', U'\n',  U'\u00D8', U'\u00F8', U'\r',    U'\u00C5', U'\u00E5',  // 0x08
-    U'\u0394', U'_',    U'\u03A6', U'\u0393', U'\u039B', U'\u03A9', U'\u03A0', U'\u03A8',  // 0x10
-    U'\u03A3', U'\u0398', U'\u039E', 0,       U'\u00C6', U'\u00E6', U'\u00DF', U'\u00C9',  // 0x18
-    U' ',    U'!',      U'"',     U'#',      U'\u00A4', U'%',      U'&',      U'\'',      // 0x20
-    U'(',    U')',      U'*',     U'+',      U',',      U'-',      U'.',      U'/',       // 0x28
-    U'0',    U'1',      U'2',     U'3',      U'4',      U'5',      U'6',      U'7',       // 0x30
-    U'8',    U'9',      U':',     U';',      U'<',      U'=',      U'>',      U'?',       // 0x38
-    U'\u00A1', U'A',    U'B',     U'C',      U'D',      U'E',      U'F',      U'G',       // 0x40
-    U'H',    U'I',      U'J',     U'K',      U'L',      U'M',      U'N',      U'O',       // 0x48
-    U'P',    U'Q',      U'R',     U'S',      U'T',      U'U',      U'V',      U'W',       // 0x50
-    U'X',    U'Y',      U'Z',     U'\u00C4', U'\u00D6', U'\u00D1', U'\u00DC', U'\u00A7',  // 0x58
-    U'\u00BF', U'a',    U'b',     U'c',      U'd',      U'e',      U'f',      U'g',       // 0x60
-    U'h',    U'i',      U'j',     U'k',      U'l',      U'm',      U'n',      U'o',       // 0x68
-    U'p',    U'q',      U'r',     U's',      U't',      U'u',      U'v',      U'w',       // 0x70
-    U'x',    U'y',      U'z',     U'\u00E4', U'\u00F6', U'\u00F1', U'\u00FC', U'\u00E0',  // 0x78
+    U'@',      U'\u00A3', U'$',      U'\u00A5', U'\u00E8', U'\u00E9', U'\u00F9', U'\u00EC',  // 0x00
+    U'\u00F2', U'\u00C7', U'\n',     U'\u00D8', U'\u00F8', U'\r',     U'\u00C5', U'\u00E5',  // 0x08
+    U'\u0394', U'_',      U'\u03A6', U'\u0393', U'\u039B', U'\u03A9', U'\u03A0', U'\u03A8',  // 0x10
+    U'\u03A3', U'\u0398', U'\u039E', 0,         U'\u00C6', U'\u00E6', U'\u00DF', U'\u00C9',  // 0x18
+    U' ',      U'!',      U'"',      U'#',      U'\u00A4', U'%',      U'&',      U'\'',      // 0x20
+    U'(',      U')',      U'*',      U'+',      U',',      U'-',      U'.',      U'/',       // 0x28
+    U'0',      U'1',      U'2',      U'3',      U'4',      U'5',      U'6',      U'7',       // 0x30
+    U'8',      U'9',      U':',      U';',      U'<',      U'=',      U'>',      U'?',       // 0x38
+    U'\u00A1', U'A',      U'B',      U'C',      U'D',      U'E',      U'F',      U'G',       // 0x40
+    U'H',      U'I',      U'J',      U'K',      U'L',      U'M',      U'N',      U'O',       // 0x48
+    U'P',      U'Q',      U'R',      U'S',      U'T',      U'U',      U'V',      U'W',       // 0x50
+    U'X',      U'Y',      U'Z',      U'\u00C4', U'\u00D6', U'\u00D1', U'\u00DC', U'\u00A7',  // 0x58
+    U'\u00BF', U'a',      U'b',      U'c',      U'd',      U'e',      U'f',      U'g',       // 0x60
+    U'h',      U'i',      U'j',      U'k',      U'l',      U'm',      U'n',      U'o',       // 0x68
+    U'p',      U'q',      U'r',      U's',      U't',      U'u',      U'v',      U'w',       // 0x70
+    U'x',      U'y',      U'z',      U'\u00E4', U'\u00F6', U'\u00F1', U'\u00FC', U'\u00E0',  // 0x78
 };
 
 // 3GPP TS 23.038 6.2.1.1: the default extension table (after 0x1B).
@@ -59,7 +59,9 @@ const GsmReverse& reverse() {
   return table;
 }
 
-bool isScalarValue(char32_t c) { return c <= 0x10FFFF && (c < 0xD800 || c > 0xDFFF); }
+bool isScalarValue(char32_t c) {
+  return c <= 0x10FFFF && (c < 0xD800 || c > 0xDFFF);
+}
 
 void appendUtf16Unit(std::string& out, std::uint16_t unit) {
   out += static_cast<char>(unit >> 8);
@@ -205,7 +207,8 @@ std::u32string decodeUcs2(std::string_view bytes) {
   std::u32string out;
   out.reserve(bytes.size() / 2 + 1);
   auto unitAt = [&](std::size_t i) {
-    return static_cast<std::uint16_t>((static_cast<std::uint8_t>(bytes[i]) << 8) | static_cast<std::uint8_t>(bytes[i + 1]));
+    return static_cast<std::uint16_t>((static_cast<std::uint8_t>(bytes[i]) << 8) |
+                                      static_cast<std::uint8_t>(bytes[i + 1]));
   };
   std::size_t i = 0;
   for (; i + 1 < bytes.size(); i += 2) {

@@ -34,7 +34,9 @@ std::u32string decodeGsm7(std::string_view septets);
 // Code points -> UTF-16BE (UCS-2 on the wire; characters beyond the BMP as surrogate pairs, which phones display).
 std::string encodeUcs2(std::u32string_view text);
 // UTF-16 code units one character takes: 1, or 2 beyond the BMP.
-inline int ucs2Units(char32_t c) { return c > 0xFFFF ? 2 : 1; }
+inline int ucs2Units(char32_t c) {
+  return c > 0xFFFF ? 2 : 1;
+}
 // UTF-16BE -> code points. Surrogate pairs are combined; an unpaired surrogate or a trailing odd byte becomes U+FFFD.
 std::u32string decodeUcs2(std::string_view bytes);
 

@@ -36,7 +36,9 @@ std::optional<std::vector<std::string>> pack(std::u32string_view text, int singl
 
 }  // namespace
 
-Coding chooseCoding(std::u32string_view text) { return gsm7Encodable(text) ? Coding::Gsm7 : Coding::Ucs2; }
+Coding chooseCoding(std::u32string_view text) {
+  return gsm7Encodable(text) ? Coding::Gsm7 : Coding::Ucs2;
+}
 
 std::optional<SplitText> splitText(std::u32string_view text, const SplitOptions& options) {
   SplitText out;
@@ -59,8 +61,8 @@ std::optional<SplitText> splitText(std::u32string_view text, const SplitOptions&
 std::string buildConcatUdh(const ConcatInfo& info) {
   std::string udh;
   if (info.ref16) {
-    udh = {char(6), char(kIeConcat16), char(4), char(info.ref >> 8), char(info.ref & 0xFF), char(info.total),
-           char(info.seq)};
+    udh = {char(6),          char(kIeConcat16), char(4), char(info.ref >> 8), char(info.ref & 0xFF),
+           char(info.total), char(info.seq)};
   } else {
     udh = {char(5), char(kIeConcat8), char(3), char(info.ref & 0xFF), char(info.total), char(info.seq)};
   }

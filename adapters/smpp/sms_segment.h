@@ -18,18 +18,18 @@ enum class Coding : std::uint8_t {
 };
 
 // The size limits of one SMS (140 octets of user data on the air interface).
-inline constexpr int kGsm7Single = 160;      // septets without a header
-inline constexpr int kGsm7Concat8 = 153;     // septets beside a 6-octet UDH (8-bit reference)
-inline constexpr int kGsm7Concat16 = 152;    // septets beside a 7-octet UDH (16-bit reference)
-inline constexpr int kUcs2Single = 70;       // UTF-16 code units without a header
-inline constexpr int kUcs2Concat8 = 67;      // code units beside a 6-octet UDH
-inline constexpr int kUcs2Concat16 = 66;     // code units beside a 7-octet UDH
+inline constexpr int kGsm7Single = 160;    // septets without a header
+inline constexpr int kGsm7Concat8 = 153;   // septets beside a 6-octet UDH (8-bit reference)
+inline constexpr int kGsm7Concat16 = 152;  // septets beside a 7-octet UDH (16-bit reference)
+inline constexpr int kUcs2Single = 70;     // UTF-16 code units without a header
+inline constexpr int kUcs2Concat8 = 67;    // code units beside a 6-octet UDH
+inline constexpr int kUcs2Concat16 = 66;   // code units beside a 7-octet UDH
 
 // GSM 7-bit when every character has a GSM form, UCS-2 otherwise.
 Coding chooseCoding(std::u32string_view text);
 
 struct SplitOptions {
-  bool ref16 = false;        // 16-bit concatenation reference (7-octet UDH) instead of 8-bit (6 octets)
+  bool ref16 = false;  // 16-bit concatenation reference (7-octet UDH) instead of 8-bit (6 octets)
   std::size_t maxParts = 255;
 };
 

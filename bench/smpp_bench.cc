@@ -1,0 +1,528 @@
+// SMPP in -> durable -> SIP out: an SMPP client (C++, PDUs through libsmpp34) submits 160-character SMS with a window
+// of 10 and of 100 to cpmgw's SMPP server, which stores each message before its submit_sm_resp and delivers it to a
+// CPM device played by a SIPp UAS. It prints durable msg/s and the submit -> submit_sm_resp latency (p50/p99), then
+// p99 at half the measured load, beside the same client against a plain npm smpp server that answers at once, in
+// the same run.
+//
+// Usage: smpp_bench [MESSAGES_PER_RUN]   (default 20000)
+// Needs node with tests/integration/smpp/node_modules (npm ci) for the reference, and sipp for SIP delivery; without
+// them those parts are skipped and said so.
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/StreamCopier.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "smpp/smpp_pdu.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace cpmgw::smpp;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+std::int64_t nowNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+// Polls `cond` every 10 ms until it holds or `seconds` pass.
+template <typename F>
+bool waitUntil(F cond, double seconds) {
+  auto until = Clock::now() + std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+  while (Clock::now() < until) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return cond();
+}
+
+// A child process with its output in a file.
+class Child {
+ public:
+  Child(const std::vector<std::string>& args, const std::string& outPath, const std::vector<std::string>& env = {}) {
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    std::vector<std::string> envs;
+    for (char** e = environ; *e; ++e) envs.push_back(*e);
+    for (const auto& e : env) envs.push_back(e);
+    std::vector<char*> envp;
+    for (auto& e : envs) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, outPath.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    if (posix_spawnp(&pid_, args[0].c_str(), &fa, nullptr, argv.data(), envp.data()) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+  }
+  ~Child() { stop(); }
+  bool started() const { return pid_ > 0; }
+  int wait(double seconds) {
+    int status = 0;
+    bool done = waitUntil([&] { return pid_ <= 0 || waitpid(pid_, &status, WNOHANG) == pid_; }, seconds);
+    if (!done) return -2;
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  void stop() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    if (wait(20) == -2) {
+      ::kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+      pid_ = -1;
+    }
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+bool inPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path ? path : "/usr/bin:/bin");
+  std::string d;
+  while (std::getline(dirs, d, ':'))
+    if (!d.empty() && ::access((d + "/" + program).c_str(), X_OK) == 0) return true;
+  return false;
+}
+
+struct Http {
+  std::uint16_t port = 0;
+  std::string token;
+  std::pair<int, std::string> call(const std::string& method, const std::string& path, const std::string& body = {}) {
+    Poco::Net::HTTPClientSession s("127.0.0.1", port);
+    s.setTimeout(Poco::Timespan(30, 0));
+    Poco::Net::HTTPRequest req(method, path, Poco::Net::HTTPMessage::HTTP_1_1);
+    req.set("Authorization", "Bearer " + token);
+    if (!body.empty()) {
+      req.setContentType("application/json");
+      req.setContentLength(static_cast<std::streamsize>(body.size()));
+    }
+    s.sendRequest(req) << body;
+    Poco::Net::HTTPResponse resp;
+    std::string out;
+    Poco::StreamCopier::copyToString(s.receiveResponse(resp), out);
+    return {static_cast<int>(resp.getStatus()), out};
+  }
+};
+
+struct RunResult {
+  std::size_t messages = 0;
+  double seconds = 0;
+  double p50 = 0, p99 = 0, max = 0;  // ms
+  std::map<std::uint32_t, std::size_t> statuses;
+  double rate() const { return seconds > 0 ? static_cast<double>(messages) / seconds : 0; }
+  std::size_t errors() const {
+    std::size_t n = 0;
+    for (const auto& [s, c] : statuses) n += s == 0 ? 0 : c;
+    return n;
+  }
+};
+
+// An ESME on one TCP connection: submit_sm with a window, optionally paced, timing each submit_sm_resp.
+class Client {
+ public:
+  bool connectTo(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) return false;
+    int one = 1;
+    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    ::fcntl(fd_, F_SETFL, ::fcntl(fd_, F_GETFL) | O_NONBLOCK);
+    return true;
+  }
+  ~Client() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  bool bind(const std::string& systemId, const std::string& password) {
+    Pdu p;
+    p.commandId = cmd::kBindTransceiver;
+    p.sequence = seq_++;
+    p.body = BindBody{systemId, password, "", 0x34, 0, 0, ""};
+    out_ = encodePdu(p);
+    auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (Clock::now() < deadline) {
+      pump(50);
+      for (auto& d : take()) {
+        if (d.commandId == cmd::resp(cmd::kBindTransceiver)) return d.status == status::kOk;
+      }
+    }
+    return false;
+  }
+
+  // `templates` are encoded submit_sm whose sequence number is patched per send.
+  RunResult run(const std::vector<std::string>& templates, std::size_t n, std::size_t window, double pacePerSecond) {
+    RunResult r;
+    std::vector<std::int64_t> sentAt(n, 0), latency;
+    latency.reserve(n);
+    std::uint32_t first = seq_;
+    std::size_t sent = 0, received = 0, outstanding = 0;
+    std::int64_t start = nowNs();
+    while (received < n) {
+      std::int64_t now = nowNs();
+      std::size_t allowed =
+          pacePerSecond > 0 ? static_cast<std::size_t>(static_cast<double>(now - start) / 1e9 * pacePerSecond) + 1 : n;
+      while (sent < n && outstanding < window && sent < allowed) {
+        std::string pdu = templates[sent % templates.size()];
+        std::uint32_t s = htonl(seq_++);
+        std::memcpy(pdu.data() + 12, &s, 4);
+        out_ += pdu;
+        sentAt[sent++] = now;
+        ++outstanding;
+      }
+      if (!pump(pacePerSecond > 0 ? 1 : 100)) break;
+      std::int64_t got = nowNs();
+      for (auto& d : take()) {
+        if (d.commandId != cmd::resp(cmd::kSubmitSm)) continue;
+        std::size_t i = d.sequence - first;
+        if (i >= n || sentAt[i] == 0) continue;
+        latency.push_back(got - sentAt[i]);
+        ++r.statuses[d.status];
+        ++received;
+        --outstanding;
+      }
+    }
+    r.seconds = static_cast<double>(nowNs() - start) / 1e9;
+    r.messages = received;
+    std::sort(latency.begin(), latency.end());
+    auto pct = [&](double q) {
+      return latency.empty() ? 0.0
+                             : static_cast<double>(latency[static_cast<std::size_t>(q * (latency.size() - 1))]) / 1e6;
+    };
+    r.p50 = pct(0.50);
+    r.p99 = pct(0.99);
+    r.max = pct(1.0);
+    return r;
+  }
+
+  void unbind() {
+    out_ += encodePdu(headerOnly(cmd::kUnbind, seq_++));
+    pump(100);
+  }
+
+ private:
+  struct Header {
+    std::uint32_t commandId, status, sequence;
+  };
+
+  // Writes what is queued and reads what arrived; false when the link is gone.
+  bool pump(int timeoutMs) {
+    pollfd p{fd_, static_cast<short>(POLLIN | (out_.empty() ? 0 : POLLOUT)), 0};
+    if (::poll(&p, 1, timeoutMs) < 0) return false;
+    if (!out_.empty()) {
+      ssize_t w = ::send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL);
+      if (w > 0) out_.erase(0, static_cast<std::size_t>(w));
+      if (w < 0 && errno != EAGAIN) return false;
+    }
+    char buf[65536];
+    for (;;) {
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n > 0) {
+        in_.append(buf, static_cast<std::size_t>(n));
+        continue;
+      }
+      if (n == 0) return false;
+      break;
+    }
+    return true;
+  }
+  // Complete PDUs received: only headers are needed (responses), and the peer's requests are answered here.
+  std::vector<Header> take() {
+    std::vector<Header> out;
+    std::size_t pos = 0;
+    for (;;) {
+      Frame f = peekFrame(std::string_view(in_).substr(pos), 1 << 16);
+      if (f.state != Frame::State::Ready) break;
+      auto be = [&](std::size_t at) {
+        std::uint32_t v;
+        std::memcpy(&v, in_.data() + pos + at, 4);
+        return ntohl(v);
+      };
+      Header h{be(4), be(8), be(12)};
+      if (h.commandId == cmd::kEnquireLink) out_ += encodePdu(headerOnly(cmd::resp(cmd::kEnquireLink), h.sequence));
+      if (h.commandId == cmd::kDeliverSm)
+        out_ += encodePdu(messageIdResp(cmd::resp(cmd::kDeliverSm), h.sequence, status::kOk, ""));
+      out.push_back(h);
+      pos += f.length;
+    }
+    in_.erase(0, pos);
+    return out;
+  }
+
+  int fd_ = -1;
+  std::uint32_t seq_ = 1;
+  std::string in_, out_;
+};
+
+// submit_sm from 1000 different senders to one CPM user: separate conversations, so SIP delivery runs in parallel.
+std::vector<std::string> submitTemplates() {
+  std::vector<std::string> out;
+  for (int i = 0; i < 1000; ++i) {
+    Pdu p;
+    p.commandId = cmd::kSubmitSm;
+    p.sequence = 1;
+    SmBody b;
+    b.sourceTon = 1;
+    b.sourceNpi = 1;
+    b.source = "1555" + std::to_string(1000000 + i);
+    b.destTon = 1;
+    b.destNpi = 1;
+    b.dest = "1000";
+    b.shortMessage = std::string(160, 'b');
+    p.body = b;
+    out.push_back(encodePdu(p));
+  }
+  return out;
+}
+
+struct Series {
+  std::string name;
+  std::vector<std::pair<std::string, RunResult>> runs;
+};
+
+// Window 10 and 100 at full speed, then window 100 paced at half the best rate.
+Series measure(const std::string& name, std::uint16_t port, const std::string& systemId, const std::string& password,
+               std::size_t n) {
+  Series s{name, {}};
+  auto templates = submitTemplates();
+  Client c;
+  if (!c.connectTo(port) || !c.bind(systemId, password)) {
+    std::fprintf(stderr, "smpp_bench: %s: cannot bind on port %u\n", name.c_str(), port);
+    return s;
+  }
+  c.run(templates, std::min<std::size_t>(n / 10, 2000), 10, 0);  // warm-up
+  double best = 0;
+  for (std::size_t window : {10u, 100u}) {
+    auto r = c.run(templates, n, window, 0);
+    best = std::max(best, r.rate());
+    s.runs.emplace_back("window " + std::to_string(window), r);
+  }
+  double half = best / 2;
+  auto r = c.run(templates, std::max<std::size_t>(2000, static_cast<std::size_t>(half * 3)), 100, half);
+  s.runs.emplace_back("half load " + std::to_string(static_cast<int>(half)) + "/s", r);
+  c.unbind();
+  return s;
+}
+
+void print(const Series& s) {
+  for (const auto& [what, r] : s.runs) {
+    std::printf("  %-34s %-22s %9.0f %8.2f %8.2f %8.2f %7zu\n", s.name.c_str(), what.c_str(), r.rate(), r.p50, r.p99,
+                r.max, r.errors());
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t n = argc > 1 ? static_cast<std::size_t>(std::stoul(argv[1])) : 20000;
+  const std::string source = CPMGW_SOURCE_DIR;
+  fs::path dir = fs::temp_directory_path() / ("smpp-bench-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  bool haveSipp = inPath("sipp");
+  bool haveNode = inPath("node") && fs::exists(source + "/tests/integration/smpp/node_modules/smpp/package.json");
+
+  // cpmgw with SMPP in, SIP out; durability as in production (WAL, synchronous=FULL).
+  std::string config =
+      "[general]\ndata_dir = " + (dir / "data").string() +
+      "\nlog_level = notice\n[admin]\nhost = 127.0.0.1\nport = 0\n[sip]\nport = 0\n"
+      "[routing]\nlocal_domains = localhost\ninterwork_prefixes = tel:\ninterwork_egress = smpp\n"
+      "[adapters]\nenabled = smpp\n"
+      "[smpp]\nport = 0\nwindow = 1000\nmax_pending_inbound = 100000\nmo_recipient = sip:{number}@localhost\n"
+      "password_iterations = 1000\n[dispatcher]\nmax_in_flight = 4096\n";
+  std::ofstream(dir / "cpmgw.ini") << config;
+  std::string log = (dir / "cpmgw.log").string();
+  Child gw({CPMGW_BINARY, "--config", (dir / "cpmgw.ini").string()}, log);
+  std::smatch m;
+  std::string text;
+  if (!waitUntil([&] { return (text = readFile(log)).find("ready") != std::string::npos; }, 20) ||
+      !std::regex_search(text, m, std::regex(R"(admin API listening on http://[^ \n]*:(\d+))"))) {
+    std::fprintf(stderr, "smpp_bench: cpmgw did not start:\n%s\n", text.c_str());
+    return 1;
+  }
+  Http http{static_cast<std::uint16_t>(std::stoi(m[1])), readFile((dir / "data" / "admin.token").string())};
+  while (!http.token.empty() && http.token.back() == '\n') http.token.pop_back();
+  std::regex_search(text, m, std::regex(R"(SMPP server listening on [^ \n]*:(\d+))"));
+  auto smppPort = static_cast<std::uint16_t>(std::stoi(m[1]));
+  std::regex sipRe(R"(SIP listening on [^ \n]* [^ \n]*:(\d+))");
+  std::uint16_t sipPort = std::regex_search(text, m, sipRe) ? static_cast<std::uint16_t>(std::stoi(m[1])) : 0;
+  http.call("POST", "/v1/smpp/accounts", R"({"system_id":"bench","password":"bench"})");
+
+  // The CPM user and its device.
+  std::unique_ptr<Child> uas;
+  std::string sipNote = "SIP delivery: sipp not installed, messages stay queued for the CPM user";
+  if (haveSipp && sipPort) {
+    http.call("PUT", "/v1/users/sip:1000@localhost", R"({"password":"bench-secret"})");
+    auto freeUdpPort = [] {
+      int s = ::socket(AF_INET, SOCK_DGRAM, 0);
+      sockaddr_in a{};
+      a.sin_family = AF_INET;
+      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+      socklen_t len = sizeof a;
+      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+      ::close(s);
+      return ntohs(a.sin_port);
+    };
+    std::uint16_t devicePort = freeUdpPort();
+    uas = std::make_unique<Child>(
+        std::vector<std::string>{"sipp", "-sf", source + "/tests/integration/sipp/uas_message.xml", "-i", "127.0.0.1",
+                                 "-p", std::to_string(devicePort), "-nostdin", "-m", "100000000"},
+        (dir / "uas.log").string());
+    std::string reg = readFile(source + "/tests/integration/sipp/register.xml");
+    for (auto at = reg.find("@EXPECT@"); at != std::string::npos; at = reg.find("@EXPECT@")) reg.replace(at, 8, "200");
+    std::ofstream(dir / "register.xml") << reg;
+    Child r({"sipp",
+             "127.0.0.1:" + std::to_string(sipPort),
+             "-sf",
+             (dir / "register.xml").string(),
+             "-m",
+             "1",
+             "-i",
+             "127.0.0.1",
+             "-p",
+             std::to_string(freeUdpPort()),
+             "-nostdin",
+             "-timeout",
+             "15s",
+             "-au",
+             "1000",
+             "-ap",
+             "bench-secret",
+             "-key",
+             "user",
+             "1000",
+             "-key",
+             "domain",
+             "localhost",
+             "-key",
+             "contact_host",
+             "127.0.0.1",
+             "-key",
+             "contact_port",
+             std::to_string(devicePort),
+             "-key",
+             "expires",
+             "3600",
+             "-key",
+             "caps",
+             ";+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\""},
+            (dir / "register.log").string());
+    int rc = r.wait(20);
+    sipNote.clear();
+    if (rc != 0) {
+      std::string out = readFile((dir / "register.log").string());
+      sipNote = "SIP delivery: REGISTER failed (sipp exit " + std::to_string(rc) + "), messages stay queued: " +
+                out.substr(out.size() > 300 ? out.size() - 300 : 0);
+    }
+  }
+
+  auto gateway = measure("cpmgw (stored, then SIP)", smppPort, "bench", "bench", n);
+
+  // How fast the stored messages reached the SIPp device.
+  std::string sipLine = sipNote;
+  if (sipNote.empty()) {
+    auto pending = [&] {
+      auto [st, body] = http.call("GET", "/v1/status");
+      auto o = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+      auto q = o->getArray("queues");
+      std::int64_t left = 0;
+      for (std::size_t i = 0; i < q->size(); ++i)
+        if (q->getObject(i)->getValue<std::string>("egress") == "sip")
+          left += q->getObject(i)->getValue<std::int64_t>("queued") + q->getObject(i)->getValue<std::int64_t>("leased");
+      return left;
+    };
+    auto t0 = Clock::now();
+    std::int64_t before = pending();
+    waitUntil([&] { return pending() == 0; }, 120);
+    double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+    std::int64_t after = pending();
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "SIP delivery to the SIPp UAS: %lld still queued after the SMPP runs, %lld left %.1f s later",
+                  static_cast<long long>(before), static_cast<long long>(after), secs);
+    sipLine = buf;
+  }
+  gw.stop();
+
+  // The same client against a plain npm smpp server that answers every submit_sm at once.
+  Series reference{"npm smpp server (answers at once)", {}};
+  std::unique_ptr<Child> npm;
+  if (haveNode) {
+    std::string out = (dir / "npm.log").string();
+    npm = std::make_unique<Child>(
+        std::vector<std::string>{"node", source + "/bench/smpp_bench_smsc.js"}, out,
+        std::vector<std::string>{"NODE_PATH=" + source + "/tests/integration/smpp/node_modules"});
+    std::smatch pm;
+    std::string o;
+    if (waitUntil([&] { return std::regex_search(o = readFile(out), pm, std::regex(R"(listening (\d+))")); }, 10)) {
+      reference = measure(reference.name, static_cast<std::uint16_t>(std::stoi(pm[1])), "bench", "bench", n);
+    }
+  }
+
+  std::printf("SMPP bench: %zu submit_sm per run (160 GSM characters, 1000 senders), submit_sm -> submit_sm_resp\n", n);
+  std::printf("  %-34s %-22s %9s %8s %8s %8s %7s\n", "target", "run", "msg/s", "p50 ms", "p99 ms", "max ms", "errors");
+  print(gateway);
+  if (!reference.runs.empty())
+    print(reference);
+  else
+    std::printf("  npm smpp reference skipped: node or tests/integration/smpp/node_modules missing (npm ci)\n");
+  std::printf("  %s\n", sipLine.c_str());
+  if (!gateway.runs.empty()) {
+    double best = std::max(gateway.runs[0].second.rate(), gateway.runs[1].second.rate());
+    const auto& halfRun = gateway.runs[2].second;
+    if (!reference.runs.empty()) {
+      for (std::size_t i = 0; i < 2; ++i)
+        std::printf("  ratio cpmgw / npm reference, %s: %.2f\n", gateway.runs[i].first.c_str(),
+                    gateway.runs[i].second.rate() / std::max(1.0, reference.runs[i].second.rate()));
+    }
+    std::printf("  target >= 10000 durable msg/s: %s (best %.0f)\n", best >= 10000 ? "met" : "NOT met", best);
+    std::printf("  target p99 <= 5 ms at half load: %s (p99 %.2f ms at %.0f/s)\n", halfRun.p99 <= 5 ? "met" : "NOT met",
+                halfRun.p99, halfRun.rate());
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return 0;
+}
