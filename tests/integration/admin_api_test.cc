@@ -128,9 +128,9 @@ TEST_F(AdminApi, MessageGoesThroughLoopbackAndComesBack) {
   // alice has no registered device: the SIP egress tries once and defers it.
   std::string echoId = echo->getValue<std::string>("id");
   EXPECT_TRUE(eventually([&] {
-    auto m = json(gw.get("/v1/messages/" + echoId));
-    return m->getValue<std::string>("state") == "queued" && m->has("last_error") &&
-           m->getValue<std::string>("last_error").find("not registered") != std::string::npos;
+    auto e = json(gw.get("/v1/messages/" + echoId));
+    return e->getValue<std::string>("state") == "queued" && e->has("last_error") &&
+           e->getValue<std::string>("last_error").find("not registered") != std::string::npos;
   }));
   // The delivery report reached the original message's history.
   EXPECT_TRUE(eventually([&] { return gw.get("/v1/messages/" + id).body.find("report delivered") != std::string::npos; }));
