@@ -454,8 +454,8 @@ int main(int argc, char** argv) {
     sipNote.clear();
     if (rc != 0) {
       std::string out = readFile((dir / "register.log").string());
-      sipNote = "SIP delivery: REGISTER failed (sipp exit " + std::to_string(rc) + "), messages stay queued: " +
-                out.substr(out.size() > 300 ? out.size() - 300 : 0);
+      sipNote = "SIP delivery: REGISTER failed (sipp exit " + std::to_string(rc) +
+                "), messages stay queued: " + out.substr(out.size() > 300 ? out.size() - 300 : 0);
     }
   }
 

@@ -396,6 +396,41 @@ TEST_F(SmppClient, LoadIsSpreadAcrossBinds) {
   EXPECT_EQ(sessions.size(), 2u) << smsc->transcript();
 }
 
+TEST_F(SmppClient, BindsOverTlsAndVerifiesTheSmscCertificate) {
+  TempDir certs;
+  auto made = runProgram("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", certs.file("key.pem"),
+                                     "-out", certs.file("cert.pem"), "-days", "1", "-subj", "/CN=smsc.test", "-addext",
+                                     "subjectAltName=IP:127.0.0.1"});
+  ASSERT_EQ(made.exitCode, 0) << made.output;
+  auto tls = std::make_unique<SmppPeer>("smsc.js");
+  tls->send(command("listen",
+                    {{"port", 0}, {"tls", true}, {"key", certs.file("key.pem")}, {"cert", certs.file("cert.pem")}}));
+  auto l = tls->waitFor("listening");
+  ASSERT_TRUE(l) << tls->transcript();
+  std::string port = std::to_string(l->getValue<int>("port"));
+  startGateway("secure host=127.0.0.1 port=" + port +
+               " system_id=cpmgw password=secret tls=on ca_file=" + certs.file("cert.pem"));
+  auto b = tls->waitFor("bind");
+  ASSERT_TRUE(b) << tls->transcript() << gw->log();
+  EXPECT_EQ(b->getValue<int>("status"), 0);
+  EXPECT_TRUE(gw->waitForLog("(SMSC secure): bound as transceiver over TLS")) << gw->log();
+  std::string id = post("tel:+15550500", "over TLS");
+  auto s = tls->waitFor("submit_sm");
+  ASSERT_TRUE(s) << tls->transcript() << gw->log();
+  EXPECT_EQ(s->getValue<std::string>("short_message"), hexOf("over TLS"));
+  ASSERT_TRUE(eventually([&] { return stateOf(id) == "delivered"; })) << gw->log();
+  gw->stop();
+  // A certificate the CA file does not vouch for is refused.
+  TempDir other;
+  ASSERT_EQ(runProgram("openssl", {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", other.file("key.pem"),
+                                   "-out", other.file("cert.pem"), "-days", "1", "-subj", "/CN=other"})
+                .exitCode,
+            0);
+  startGateway("secure host=127.0.0.1 port=" + port +
+               " system_id=cpmgw password=secret tls=on ca_file=" + other.file("cert.pem"));
+  EXPECT_TRUE(gw->waitForLog("TLS handshake failed")) << gw->log();
+}
+
 TEST_F(SmppClient, RefusedBindIsRetriedWithBackOff) {
   startGateway("bad host=127.0.0.1 port=" + std::to_string(smscPort) +
                " system_id=cpmgw password=wrong bind=transceiver");

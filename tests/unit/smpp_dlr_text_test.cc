@@ -109,11 +109,19 @@ TEST(DlrText, FieldsOfTheStandardForm) {
 }
 
 TEST(DlrText, GarbageIsNoReceipt) {
-  for (const char* g : {"", "hello world", "id:", "id: stat:DELIVRD", "stat:DELIVRD err:000", "identity:5 stat:DELIVRD",
-                        "id:42", "id:42 text:only text", "\x01\x02\x03\xff", "msgid:5 stat:DELIVRD", "::::: id",
-                        std::string(500, 'x').c_str()}) {
-    EXPECT_FALSE(parseDlrText(g)) << g;
-  }
+  const std::string garbage[] = {"",
+                                 "hello world",
+                                 "id:",
+                                 "id: stat:DELIVRD",
+                                 "stat:DELIVRD err:000",
+                                 "identity:5 stat:DELIVRD",
+                                 "id:42",
+                                 "id:42 text:only text",
+                                 "\x01\x02\x03\xff",
+                                 "msgid:5 stat:DELIVRD",
+                                 "::::: id",
+                                 std::string(500, 'x')};
+  for (const auto& g : garbage) EXPECT_FALSE(parseDlrText(g)) << g;
 }
 
 TEST(DlrText, OutcomesOfWordsAndMessageStates) {

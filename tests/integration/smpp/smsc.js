@@ -1,5 +1,5 @@
 // An SMSC on the npm smpp package, for cpmgw's client binds. Commands (stdin, one JSON per line):
-//   {"cmd":"listen","port":0,"system_id":"cpmgw","password":"secret","tls":false,"key":"...","cert":"..."}
+//   {"cmd":"listen","port":0,"system_id":"cpmgw","password":"secret","tls":false,"key":"key.pem","cert":"cert.pem"}
 //        -> listening {port}
 //   {"cmd":"mode","submit":"ok"|"throttle"|"hold"|"status","count":N,"status":S}
 //        ok answers every submit_sm; throttle answers the next N with ESME_RTHROTTLED; status answers the next N with
@@ -10,6 +10,7 @@
 //   {"cmd":"dlr","tag":"t","message_id":"...","stat":"DELIVRD","tlvs":true,"text":true}   -> deliver_sm_resp
 // Events: bind, submit_sm (with the message_id given), enquire_link, unbind, pdu, close.
 'use strict';
+const fs = require('fs');
 const {smpp, emit, describe, params, commands} = require('./common');
 
 let account = {system_id: 'cpmgw', password: 'secret'};
@@ -49,7 +50,7 @@ commands((c) => {
   switch (c.cmd) {
     case 'listen': {
       account = {system_id: c.system_id || 'cpmgw', password: c.password || 'secret'};
-      const options = c.tls ? {key: c.key, cert: c.cert} : {};
+      const options = c.tls ? {key: fs.readFileSync(c.key), cert: fs.readFileSync(c.cert)} : {};
       const server = smpp.createServer(options, (s) => {
         s.index = ++sessionCount;
         sessions.push(s);
