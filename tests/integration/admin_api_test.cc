@@ -17,12 +17,14 @@ class AdminApi : public ::testing::Test {
   void TearDown() override { EXPECT_EQ(gw.stop(), 0) << gw.log(); }
 
   std::string submit(const std::string& to, const std::string& extra = "") {
-    auto a = gw.postJson("/v1/messages", R"({"from":"sip:alice@localhost","to":")" + to + R"(","body":"hello")" +
-                                             extra + "}");
+    auto a = gw.postJson("/v1/messages",
+                         R"({"from":"sip:alice@localhost","to":")" + to + R"(","body":"hello")" + extra + "}");
     EXPECT_EQ(a.status, 202) << a.body;
     return json(a)->getValue<std::string>("id");
   }
-  std::string stateOf(const std::string& id) { return json(gw.get("/v1/messages/" + id))->getValue<std::string>("state"); }
+  std::string stateOf(const std::string& id) {
+    return json(gw.get("/v1/messages/" + id))->getValue<std::string>("state");
+  }
 
   Gateway gw{{{"admin.max_body", "4k"}, {"loopback.fail_prefix", "tel:+1666"}}};
 };
@@ -84,12 +86,13 @@ TEST_F(AdminApi, BadSubmissionsAreRefusedWithTheRightStatus) {
   auto invalid = gw.postJson("/v1/messages", R"({"from":"sip:a@localhost","to":"tel:+1-abc","body":"x"})");
   EXPECT_EQ(invalid.status, 400);
   EXPECT_NE(json(invalid)->getValue<std::string>("detail").find("recipient"), std::string::npos);
-  auto noRoute = gw.postJson("/v1/messages", R"({"from":"sip:a@localhost","to":"sip:bob@elsewhere.example","body":"x"})");
+  auto noRoute =
+      gw.postJson("/v1/messages", R"({"from":"sip:a@localhost","to":"sip:bob@elsewhere.example","body":"x"})");
   EXPECT_EQ(noRoute.status, 404);
   auto text = gw.http("POST", "/v1/messages", R"({"to":"x"})", {{"Content-Type", "text/plain"}});
   EXPECT_EQ(text.status, 415);
-  auto big = gw.postJson("/v1/messages", R"({"from":"sip:a@localhost","to":"tel:+15550100","body":")" +
-                                             std::string(8192, 'a') + "\"}");
+  auto big = gw.postJson("/v1/messages",
+                         R"({"from":"sip:a@localhost","to":"tel:+15550100","body":")" + std::string(8192, 'a') + "\"}");
   EXPECT_EQ(big.status, 413);
   EXPECT_EQ(gw.get("/v1/messages?state=bogus").status, 400);
   EXPECT_EQ(gw.get("/v1/messages?limit=0").status, 400);
@@ -107,7 +110,8 @@ TEST_F(AdminApi, MessageGoesThroughLoopbackAndComesBack) {
   EXPECT_EQ(m->getValue<std::string>("decision"), "interwork");
   std::vector<std::string> states;
   auto history = m->getArray("history");
-  for (std::size_t i = 0; i < history->size(); ++i) states.push_back(history->getObject(i)->getValue<std::string>("state"));
+  for (std::size_t i = 0; i < history->size(); ++i)
+    states.push_back(history->getObject(i)->getValue<std::string>("state"));
   ASSERT_GE(states.size(), 3u);
   EXPECT_EQ(states[0], "queued");
   EXPECT_EQ(states[1], "leased");
@@ -133,7 +137,8 @@ TEST_F(AdminApi, MessageGoesThroughLoopbackAndComesBack) {
            e->getValue<std::string>("last_error").find("not registered") != std::string::npos;
   }));
   // The delivery report reached the original message's history.
-  EXPECT_TRUE(eventually([&] { return gw.get("/v1/messages/" + id).body.find("report delivered") != std::string::npos; }));
+  EXPECT_TRUE(
+      eventually([&] { return gw.get("/v1/messages/" + id).body.find("report delivered") != std::string::npos; }));
 }
 
 TEST_F(AdminApi, RecipientFilterIsNormalisedAndKeepsPlus) {
@@ -148,8 +153,8 @@ TEST_F(AdminApi, RecipientFilterIsNormalisedAndKeepsPlus) {
 
 TEST_F(AdminApi, ClientReferenceMakesResubmissionADuplicate) {
   std::string id = submit("tel:+15550101", R"(,"client_ref":"order-42")");
-  auto again = gw.postJson("/v1/messages",
-                           R"({"from":"sip:alice@localhost","to":"tel:+15550101","body":"hello","client_ref":"order-42"})");
+  auto again = gw.postJson(
+      "/v1/messages", R"({"from":"sip:alice@localhost","to":"tel:+15550101","body":"hello","client_ref":"order-42"})");
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(json(again)->getValue<std::string>("id"), id);
   EXPECT_TRUE(json(again)->getValue<bool>("duplicate"));

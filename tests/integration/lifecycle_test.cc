@@ -62,7 +62,9 @@ struct BadConfig {
   std::string expected;  // part of the one error line
 };
 
-void PrintTo(const BadConfig& c, std::ostream* os) { *os << c.expected; }
+void PrintTo(const BadConfig& c, std::ostream* os) {
+  *os << c.expected;
+}
 
 class CheckConfig : public ::testing::TestWithParam<BadConfig> {};
 
@@ -83,8 +85,7 @@ TEST_P(CheckConfig, NamesTheFileTheKeyAndTheProblem) {
 
 INSTANTIATE_TEST_SUITE_P(
     Errors, CheckConfig,
-    ::testing::Values(BadConfig{"[admin]\nport = 70000\n", "[admin] port"},
-                      BadConfig{"[admin]\nprot = 80\n", "prot"},
+    ::testing::Values(BadConfig{"[admin]\nport = 70000\n", "[admin] port"}, BadConfig{"[admin]\nprot = 80\n", "prot"},
                       BadConfig{"[nosuchsection]\nx = 1\n", "nosuchsection"},
                       BadConfig{"[dispatcher]\nbatch = many\n", "[dispatcher] batch"},
                       BadConfig{"[general]\nlog_level = loud\n", "[general] log_level"},

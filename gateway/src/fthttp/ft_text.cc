@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "cpmgw/text.h"
+
 namespace cpmgw::fthttp {
 
 namespace {
@@ -126,30 +128,7 @@ std::string contentDisposition(std::string_view fileName) {
 }
 
 std::string htmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return escapeMarkup(text);
 }
 
 std::string humanSize(std::uint64_t bytes) {

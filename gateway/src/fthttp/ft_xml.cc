@@ -9,57 +9,22 @@
 #include <cstdio>
 #include <vector>
 
+#include "cpmgw/text.h"
+
 namespace cpmgw::fthttp {
 
 namespace {
-
-// XML 1.0 cannot carry most C0 controls at all; they become '_' (sanitised names never hold them).
-std::string escapeXml(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 16);
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      case '\t':
-        out += "&#9;";
-        break;
-      case '\n':
-        out += "&#10;";
-        break;
-      case '\r':
-        out += "&#13;";
-        break;
-      default:
-        out += static_cast<unsigned char>(c) < 0x20 ? '_' : c;
-    }
-  }
-  return out;
-}
 
 void appendFileInfo(std::string& out, const FileInfo& info, bool thumbnail) {
   out += "<file-info type=\"";
   out += thumbnail ? "thumbnail" : "file";
   out += '"';
-  if (!thumbnail && !info.disposition.empty()) out += " file-disposition=\"" + escapeXml(info.disposition) + "\"";
+  if (!thumbnail && !info.disposition.empty()) out += " file-disposition=\"" + escapeMarkup(info.disposition) + "\"";
   out += ">\n";
   out += "<file-size>" + std::to_string(info.size) + "</file-size>\n";
-  if (!thumbnail) out += "<file-name>" + escapeXml(info.name) + "</file-name>\n";
-  out += "<content-type>" + escapeXml(info.contentType) + "</content-type>\n";
-  out += "<data url=\"" + escapeXml(info.url) + "\" until=\"" + formatUntil(info.until) + "\"/>\n";
+  if (!thumbnail) out += "<file-name>" + escapeMarkup(info.name) + "</file-name>\n";
+  out += "<content-type>" + escapeMarkup(info.contentType) + "</content-type>\n";
+  out += "<data url=\"" + escapeMarkup(info.url) + "\" until=\"" + formatUntil(info.until) + "\"/>\n";
   out += "</file-info>\n";
 }
 
@@ -267,7 +232,6 @@ std::int64_t daysFromCivil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-
 }  // namespace
 
 std::string encodeFtDocument(const FtDocument& doc) {
@@ -284,7 +248,7 @@ std::string encodeResumeInfo(const ResumeInfo& info) {
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<file-resume-info xmlns=\"";
   out += kFtHttpNamespace;
   out += "\">\n<file-range start=\"" + std::to_string(info.start) + "\" end=\"" + std::to_string(info.end) + "\"/>\n";
-  out += "<data url=\"" + escapeXml(info.url) + "\"/>\n</file-resume-info>\n";
+  out += "<data url=\"" + escapeMarkup(info.url) + "\"/>\n</file-resume-info>\n";
   return out;
 }
 
@@ -373,7 +337,9 @@ std::optional<ResumeInfo> decodeResumeInfo(std::string_view xml, std::string* er
   return info;
 }
 
-std::string formatUntil(TimeMs t) { return formatTime(t); }
+std::string formatUntil(TimeMs t) {
+  return formatTime(t);
+}
 
 std::optional<TimeMs> parseUntil(std::string_view s) {
   // YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)
