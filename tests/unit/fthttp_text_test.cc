@@ -51,7 +51,8 @@ TEST(FtText, ContentDispositionIsSafeAndEncoded) {
 }
 
 TEST(FtText, HtmlEscaping) {
-  EXPECT_EQ(htmlEscape("<script>alert('x')</script>&\""), "&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt;&amp;&quot;");
+  EXPECT_EQ(htmlEscape("<script>alert('x')</script>&\""),
+            "&lt;script&gt;alert(&apos;x&apos;)&lt;/script&gt;&amp;&quot;");
 }
 
 TEST(FtText, HumanSizes) {
