@@ -1,5 +1,8 @@
 #include "store/sqlite_db.h"
 
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <utility>
 
 namespace cpmgw::store {
@@ -171,6 +174,24 @@ Transaction::~Transaction() {
 void Transaction::commit() {
   db_.cached("COMMIT")->run();
   open_ = false;
+}
+
+std::string existingFileProblem(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  auto status = fs::status(path, ec);
+  if (ec || !fs::exists(status)) return {};
+  if (!fs::is_regular_file(status)) return "not a regular file";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "cannot be read";
+  char header[16] = {};
+  in.read(header, sizeof header);
+  auto got = in.gcount();
+  // An empty file is what SQLite itself creates before the first write: treat it as a new database.
+  if (got == 0) return {};
+  if (got < static_cast<std::streamsize>(sizeof header) || std::memcmp(header, "SQLite format 3", 16) != 0)
+    return "not a SQLite database";
+  return {};
 }
 
 }  // namespace cpmgw::store

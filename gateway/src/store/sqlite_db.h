@@ -124,4 +124,8 @@ class Transaction {
   bool open_ = true;
 };
 
+// Why an existing file at `path` cannot be opened as a SQLite database without harm ("" when it can, or
+// when there is no file yet). Checked before SQLite touches it, so a wrong file is never overwritten.
+std::string existingFileProblem(const std::string& path);
+
 }  // namespace cpmgw::store

@@ -387,20 +387,7 @@ class ReaderPool {
 }
 
 void checkExistingFile(const std::string& path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  auto status = fs::status(path, ec);
-  if (ec || !fs::exists(status)) return;
-  if (!fs::is_regular_file(status)) refuse(path, "not a regular file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) refuse(path, "cannot be read");
-  char header[16] = {};
-  in.read(header, sizeof header);
-  auto got = in.gcount();
-  // An empty file is what SQLite itself creates before the first write: treat it as a new store.
-  if (got == 0) return;
-  if (got < static_cast<std::streamsize>(sizeof header) || std::memcmp(header, "SQLite format 3", 16) != 0)
-    refuse(path, "not a SQLite database");
+  if (auto problem = store::existingFileProblem(path); !problem.empty()) refuse(path, problem);
 }
 
 void checkDatabase(Database& db) {
