@@ -204,7 +204,7 @@ inline Json command(const std::string& name, const std::map<std::string, Poco::D
 // A CPM user's device played by SIPp: provisioned, registered, and answering MESSAGEs into a trace file.
 class SippDevice {
  public:
-  static bool available() { return runProgram("sipp", {"-v"}).output.find("SIPp") != std::string::npos; }
+  static bool available() { return sippInstalled(); }
 
   // Provisions `user`@localhost with a password and registers a device for it on a free port that answers `count`
   // MESSAGEs (kept in file()). Check ok() afterwards.
@@ -222,43 +222,8 @@ class SippDevice {
         "sipp", std::vector<std::string>{"-sf", uas, "-m", std::to_string(count), "-i", "127.0.0.1", "-p",
                                          std::to_string(port_), "-nostdin", "-timeout", "60s", "-trace_msg",
                                          "-message_file", file_});
-    auto reg = sippScenario("register.xml", {{"EXPECT", "200"}}, dir_);
-    const char* caps = ";+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\"";
-    auto r = runProgram("sipp", {"127.0.0.1:" + std::to_string(gw.sipPort()),
-                                 "-sf",
-                                 reg,
-                                 "-m",
-                                 "1",
-                                 "-i",
-                                 "127.0.0.1",
-                                 "-p",
-                                 std::to_string(freePort()),
-                                 "-nostdin",
-                                 "-timeout",
-                                 "15s",
-                                 "-au",
-                                 user,
-                                 "-ap",
-                                 "secret-" + user,
-                                 "-key",
-                                 "user",
-                                 user,
-                                 "-key",
-                                 "domain",
-                                 "localhost",
-                                 "-key",
-                                 "contact_host",
-                                 "127.0.0.1",
-                                 "-key",
-                                 "contact_port",
-                                 std::to_string(port_),
-                                 "-key",
-                                 "expires",
-                                 "600",
-                                 "-key",
-                                 "caps",
-                                 caps});
-    if (r.exitCode != 0) error_ = "REGISTER failed: " + r.output;
+    SipPeers peers{"127.0.0.1:" + std::to_string(gw.sipPort()), dir_, {}};
+    if (peers.registerDevice(user, port_, "secret-" + user) != 0) error_ = "REGISTER failed: " + peers.lastOutput;
   }
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }
