@@ -259,6 +259,39 @@ TEST_F(DispatcherTest, ConversationOrderIsKeptAcrossRetries) {
   EXPECT_EQ(m.id, second);
 }
 
+TEST_F(DispatcherTest, AMessageThatCanGoAtOnceIsHandedOutFromTheCommitThatStoresIt) {
+  Dispatcher::Options o;
+  o.maxInFlight = 1;
+  o.pollMs = 600'000;  // no polling round: only the store's hand-out or a wake can deliver
+  startDispatcher(o);
+  auto enqueueQuietly = [&](const std::string& to) {
+    Message m;
+    m.from = "sip:alice@localhost";
+    m.to = to;
+    m.body = "x";
+    m.egress = "scripted";
+    std::promise<EnqueueResult> p;
+    store_->enqueue(m, 0, [&p](EnqueueResult r) { p.set_value(r); });
+    return p.get_future().get();
+  };
+  auto first = enqueueQuietly("tel:+15550100");
+  EXPECT_TRUE(first.leased);
+  ASSERT_TRUE(egress_.waitPending(1));
+  auto second = enqueueQuietly("tel:+15550101");  // no room in flight: queued for the dispatcher
+  EXPECT_FALSE(second.leased);
+  EXPECT_EQ(store_->get(second.id)->state, MessageState::Queued);
+  EXPECT_EQ(egress_.answer(DeliveryOutcome::delivered()).id, first.id);
+  // Recording the outcome wakes the dispatcher, which leases the queued one.
+  ASSERT_TRUE(egress_.waitPending(1));
+  EXPECT_EQ(egress_.answer(DeliveryOutcome::delivered()).id, second.id);
+  EXPECT_TRUE(waitState(first.id, MessageState::Delivered));
+  EXPECT_TRUE(waitState(second.id, MessageState::Delivered));
+
+  // Stopped: enqueues are no longer handed out.
+  dispatcher_->stop(std::chrono::seconds(10));
+  EXPECT_FALSE(enqueueQuietly("tel:+15550102").leased);
+}
+
 TEST_F(DispatcherTest, StopWaitsForOutcomesInFlight) {
   startDispatcher({});
   auto id = enqueue("tel:+15550100");

@@ -249,6 +249,107 @@ TEST_F(StoreTest, LeaseReturnsLeasedMessagesWithHistory) {
   EXPECT_EQ(events[1].at, now);
 }
 
+// A sink that reserves room for `room` messages of egress "sms" and records what it is handed.
+class RecordingSink : public LeaseSink {
+ public:
+  explicit RecordingSink(int room) : room_(room) {}
+  std::optional<TimeMs> reserve(const std::string& egress) override {
+    std::lock_guard lock(mutex_);
+    if (egress != "sms" || room_ == 0) return std::nullopt;
+    --room_;
+    ++reserved_;
+    return TimeMs{4'000'000'000'000};
+  }
+  void release(const std::string&) override {
+    std::lock_guard lock(mutex_);
+    ++room_;
+    --reserved_;
+  }
+  void leased(StoredMessage m) override {
+    std::lock_guard lock(mutex_);
+    handed_.push_back(std::move(m));
+  }
+  std::vector<StoredMessage> handed() {
+    std::lock_guard lock(mutex_);
+    return handed_;
+  }
+  int reserved() {
+    std::lock_guard lock(mutex_);
+    return reserved_;
+  }
+
+ private:
+  std::mutex mutex_;
+  int room_;
+  int reserved_ = 0;
+  std::vector<StoredMessage> handed_;
+};
+
+TEST_F(StoreTest, EnqueueLeasesADueConversationHeadToTheSinkAfterTheCommit) {
+  RecordingSink sink(2);
+  store_->setLeaseSink(&sink);
+  Message m = message("a", "1");
+  m.externalIds = {{"sip-call-id", "c1"}};
+  auto first = enqueue(m);
+  ASSERT_EQ(first.status, EnqueueResult::Status::Stored);
+  EXPECT_TRUE(first.leased);
+  auto second = enqueue(message("a", "1"));  // behind the first of its conversation: stays queued
+  EXPECT_FALSE(second.leased);
+  auto later = enqueue(message("a", "2"), nowMs() + 60000);  // not due yet
+  EXPECT_FALSE(later.leased);
+  auto other = enqueue(message("a", "3", "sip"));  // the sink has no room for this egress
+  EXPECT_FALSE(other.leased);
+  auto dup = enqueue(m);  // a duplicate reserves nothing that stays reserved
+  EXPECT_EQ(dup.status, EnqueueResult::Status::Duplicate);
+  store_->flush();
+
+  auto handed = sink.handed();
+  ASSERT_EQ(handed.size(), 1u);
+  EXPECT_EQ(sink.reserved(), 1);
+  EXPECT_EQ(handed[0].id, first.id);
+  EXPECT_EQ(handed[0].state, MessageState::Leased);
+  EXPECT_EQ(handed[0].leaseUntil, 4'000'000'000'000);
+  EXPECT_EQ(handed[0].body, m.body);
+  EXPECT_EQ(handed[0].externalIds, m.externalIds);
+  EXPECT_GT(handed[0].seq, 0);
+  auto stored = store_->get(first.id);
+  EXPECT_EQ(stored->state, MessageState::Leased);
+  EXPECT_EQ(stored->seq, handed[0].seq);
+  auto events = store_->history(first.id);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].detail, "enqueued");
+  EXPECT_EQ(events[1].state, MessageState::Leased);
+  EXPECT_EQ(stateOf(second.id), MessageState::Queued);
+
+  // The leased head is finished like any lease; its conversation moves on through lease().
+  ASSERT_EQ(ack(first.id).status, Status::Ok);
+  EXPECT_EQ(leaseIds(10, nowMs() + 10, {"sms"}), (std::vector<std::string>{second.id}));
+
+  // Detached: nothing more is handed out, and a crash (reopen) returns leases to the queue.
+  store_->setLeaseSink(nullptr);
+  auto detached = enqueue(message("a", "4"));
+  EXPECT_FALSE(detached.leased);
+  EXPECT_EQ(sink.handed().size(), 1u);
+}
+
+TEST_F(StoreTest, AReservationIsReleasedWhenTheEnqueueFails) {
+  RecordingSink sink(5);
+  store_->setLeaseSink(&sink);
+  Message taken = message("x", "y");
+  taken.id = "taken";
+  ASSERT_TRUE(enqueue(taken).leased);
+  Message clash = message("a", "1");
+  clash.id = "taken";  // primary key conflict after the reservation
+  EXPECT_EQ(enqueue(clash).status, EnqueueResult::Status::Error);
+  store_->flush();
+  EXPECT_EQ(sink.reserved(), 1);
+  EXPECT_EQ(sink.handed().size(), 1u);
+  store_->setLeaseSink(nullptr);
+  reopen();
+  EXPECT_EQ(store_->recover(0), 1u);  // the sink's lease did not outlive the process
+  EXPECT_EQ(stateOf("taken"), MessageState::Queued);
+}
+
 TEST_F(StoreTest, LeaseRespectsDueTimeEgressFilterAndCount) {
   const TimeMs t = 1'000'000;
   std::string late = enqueueId(message("a", "1", "sms"), t + 500);

@@ -15,7 +15,8 @@ TimeMs nowMs();
 // RFC 3339 / ISO 8601 UTC with milliseconds: 2026-11-26T13:58:05.414Z.
 std::string formatTime(TimeMs t);
 
-// A new gateway message id: 128 random bits, 32 lowercase hex characters.
+// A new gateway message id, 32 lowercase hex characters: the creation time in milliseconds (48 bits)
+// then 80 random bits, so that ids sort by creation time.
 std::string newMessageId();
 
 // An identifier a peer uses for the same message (SIP Call-ID, imdn Message-ID, SMPP message_id, MM7 MessageID).

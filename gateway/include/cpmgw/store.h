@@ -34,8 +34,9 @@ class StoreError : public std::runtime_error {
 struct EnqueueResult {
   enum class Status { Stored, Duplicate, Error };
   Status status = Status::Stored;
-  std::string id;     // the stored id; for Duplicate, the id of the message already stored
-  std::string error;  // for Error
+  std::string id;       // the stored id; for Duplicate, the id of the message already stored
+  std::string error;    // for Error
+  bool leased = false;  // Stored already leased and handed to the LeaseSink (nobody needs to look for it)
 };
 
 // Result of a write that changes one message (ack, nack, fail, retry, remove).
@@ -59,6 +60,21 @@ struct QueueDepth {
   std::int64_t leased = 0;
 };
 
+// Takes messages from enqueue straight to their egress. A message due now that heads its conversation
+// is stored already leased when the sink reserves room for it, and is handed to the sink once that
+// write is committed: no lease write and no lease query for the common case of a message that can go
+// at once. A crash loses nothing: the lease is returned to the queue at the next start like any other.
+class LeaseSink {
+ public:
+  virtual ~LeaseSink() = default;
+  // Writer thread, inside the batch: room for one more message to `egress`? Returns the lease's end.
+  virtual std::optional<TimeMs> reserve(const std::string& egress) = 0;
+  // The reserved message was not stored after all (a duplicate, an error, a failed commit).
+  virtual void release(const std::string& egress) = 0;
+  // Writer thread, after the commit: the message, leased, to hand out. Must not block or wait for the store.
+  virtual void leased(StoredMessage message) = 0;
+};
+
 class Store {
  public:
   struct Options {
@@ -80,6 +96,10 @@ class Store {
   // A message whose any external id is already stored is a Duplicate: nothing is written and the
   // existing id is returned. `done` runs after the commit.
   virtual void enqueue(Message message, TimeMs dueAt, std::function<void(EnqueueResult)> done) = 0;
+
+  // Attaches (nullptr: detaches) the sink that enqueue hands messages to. Returns when every call to an
+  // earlier sink has returned. Not from a store callback.
+  virtual void setLeaseSink(LeaseSink* sink) = 0;
 
   // Leases up to n due messages (state Queued, nextAttemptAt <= now) for the given egresses (all when
   // empty): marks them Leased until `until`. Only the oldest unfinished message of each (from, to)

@@ -26,8 +26,12 @@ std::string formatTime(TimeMs t) {
 }
 
 std::string newMessageId() {
+  // 48 bits of milliseconds first: ids made one after the other sort together, so the store's id index
+  // grows at its end (one page per commit) instead of on a random page per message. 80 random bits follow.
   std::array<unsigned char, 16> raw{};
-  if (RAND_bytes(raw.data(), static_cast<int>(raw.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+  if (RAND_bytes(raw.data() + 6, static_cast<int>(raw.size() - 6)) != 1) throw std::runtime_error("RAND_bytes failed");
+  auto ms = static_cast<std::uint64_t>(nowMs());
+  for (int i = 5; i >= 0; --i, ms >>= 8) raw[static_cast<std::size_t>(i)] = static_cast<unsigned char>(ms & 0xff);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string id(32, '0');
   for (std::size_t i = 0; i < raw.size(); ++i) {

@@ -40,7 +40,7 @@ void MessageCore::submit(Message message, std::function<void(SubmitResult)> done
     pending_.fetch_sub(1);
     switch (r.status) {
       case EnqueueResult::Status::Stored:
-        if (wake_) wake_();
+        if (wake_ && !r.leased) wake_();  // a leased message is on its way already
         done({SubmitResult::Status::Accepted, r.id, {}});
         break;
       case EnqueueResult::Status::Duplicate:

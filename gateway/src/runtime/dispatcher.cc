@@ -68,10 +68,14 @@ const Dispatcher::EgressCounters* Dispatcher::counters(const std::string& egress
 }
 
 void Dispatcher::start() {
-  std::lock_guard lock(mutex_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { run(); });
+  {
+    std::lock_guard lock(mutex_);
+    if (thread_.joinable()) return;
+    stopping_ = false;
+    thread_ = std::thread([this] { run(); });
+  }
+  taking_ = true;
+  store_.setLeaseSink(this);
 }
 
 void Dispatcher::wake() {
@@ -81,6 +85,8 @@ void Dispatcher::wake() {
 }
 
 void Dispatcher::stopThread() {
+  // No more messages straight from enqueue; once this returns none is on its way either.
+  if (taking_.exchange(false)) store_.setLeaseSink(nullptr);
   {
     std::lock_guard lock(mutex_);
     if (!thread_.joinable()) return;
@@ -153,25 +159,56 @@ std::size_t Dispatcher::dispatchRound(TimeMs now) {
     auto leased = store_.lease(want, now, now + options_.leaseMs, {name});
     for (auto& message : leased) {
       ++handed;
-      if (now - message.createdAt > options_.maxAgeMs) {
-        store_.fail(message.id, "expired: older than max_age before delivery", {});
-        if (finalHook_) finalHook_(message, DeliveryOutcome::failed("expired before delivery"));
-        ++counters.failed;
-        logger().notice("message %s to %s expired before delivery via %s", message.id, message.to, name);
-        continue;
-      }
-      // A file offered over HTTP cannot reach a non-CPM recipient as XML: it goes as a text with a short link.
-      if (name != kSipEgress) {
-        if (auto sms = fthttp::toSmsLink(message)) static_cast<Message&>(message) = std::move(*sms);
-      }
       ++counters.inFlight;
-      // The adapter may call back on any thread, also from inside submit().
-      adapter->submit(message, [this, message, &counters](DeliveryOutcome outcome) {
-        complete(message, counters, std::move(outcome));
-      });
+      handOut(*adapter, counters, std::move(message), now);
     }
   }
   return handed;
+}
+
+void Dispatcher::handOut(Adapter& adapter, EgressCounters& counters, StoredMessage message, TimeMs now) {
+  if (now - message.createdAt > options_.maxAgeMs) {
+    ++counters.failed;
+    logger().notice("message %s to %s expired before delivery via %s", message.id, message.to, adapter.name());
+    store_.fail(message.id, "expired: older than max_age before delivery", [this, &counters](WriteResult) {
+      --counters.inFlight;
+      wake();
+    });
+    if (finalHook_) finalHook_(message, DeliveryOutcome::failed("expired before delivery"));
+    return;
+  }
+  // A file offered over HTTP cannot reach a non-CPM recipient as XML: it goes as a text with a short link.
+  if (adapter.name() != kSipEgress) {
+    if (auto sms = fthttp::toSmsLink(message)) static_cast<Message&>(message) = std::move(*sms);
+  }
+  // The adapter may call back on any thread, also from inside submit().
+  adapter.submit(message, [this, message, &counters](DeliveryOutcome outcome) {
+    complete(message, counters, std::move(outcome));
+  });
+}
+
+std::optional<TimeMs> Dispatcher::reserve(const std::string& egress) {
+  if (!taking_) return std::nullopt;
+  auto it = counters_.find(egress);
+  if (it == counters_.end()) return std::nullopt;
+  auto& inFlight = it->second->inFlight;
+  auto n = inFlight.load();
+  do {
+    if (n < 0 || static_cast<std::size_t>(n) >= options_.maxInFlight) return std::nullopt;
+  } while (!inFlight.compare_exchange_weak(n, n + 1));
+  return nowMs() + options_.leaseMs;
+}
+
+void Dispatcher::release(const std::string& egress) {
+  if (auto it = counters_.find(egress); it != counters_.end()) --it->second->inFlight;
+  wake();
+}
+
+void Dispatcher::leased(StoredMessage message) {
+  auto it = egresses_.find(message.egress);
+  if (it == egresses_.end()) return;  // reserve() only counts known egresses
+  EgressCounters& counters = *counters_.at(it->first);
+  handOut(*it->second, counters, std::move(message), nowMs());
 }
 
 void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters, DeliveryOutcome outcome) {

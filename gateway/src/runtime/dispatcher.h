@@ -19,7 +19,9 @@ class Schema;
 class Config;
 }  // namespace config
 
-class Dispatcher {
+// Also the store's LeaseSink: a message that can go at once reaches its egress from the commit that
+// stored it, without a lease round trip.
+class Dispatcher final : private LeaseSink {
  public:
   struct Options {
     std::int64_t leaseMs = 60'000;         // how long a handed-out message stays leased
@@ -35,13 +37,14 @@ class Dispatcher {
   };
 
   Dispatcher(Store& store, Options options);
-  ~Dispatcher();
+  ~Dispatcher() override;
 
   static void declareConfig(config::Schema& schema);
   static Options optionsFrom(const config::Config& config);
 
   // Before start(): the adapters (or endpoints) that messages are handed to, by egress name.
   void addEgress(Adapter& adapter);
+  // Starts the dispatch thread and takes messages straight from the store's enqueues.
   void start();
   // Called (on any thread) for every message that reached a final state: delivered or failed.
   void setFinalOutcomeHook(std::function<void(const StoredMessage&, const DeliveryOutcome&)> hook) {
@@ -63,6 +66,13 @@ class Dispatcher {
   void stopThread();
   bool idle() const;
   std::size_t dispatchRound(TimeMs now);
+  // Hands a leased message, already counted in flight, to its egress (or fails it when too old).
+  void handOut(Adapter& adapter, EgressCounters& counters, StoredMessage message, TimeMs now);
+
+  // LeaseSink
+  std::optional<TimeMs> reserve(const std::string& egress) override;
+  void release(const std::string& egress) override;
+  void leased(StoredMessage message) override;
   void complete(const StoredMessage& message, EgressCounters& counters, DeliveryOutcome outcome);
 
   Store& store_;
@@ -74,6 +84,7 @@ class Dispatcher {
   std::condition_variable cv_;
   bool woken_ = false;
   bool stopping_ = false;
+  std::atomic<bool> taking_{false};  // reserve() hands out room: between start() and stop()
   std::thread thread_;
 };
 

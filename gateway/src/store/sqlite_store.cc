@@ -423,6 +423,7 @@ class SqliteStore final : public Store {
   ~SqliteStore() override;
 
   void enqueue(Message message, TimeMs dueAt, std::function<void(EnqueueResult)> done) override;
+  void setLeaseSink(LeaseSink* sink) override;
   std::vector<StoredMessage> lease(std::size_t n, TimeMs now, TimeMs until,
                                    const std::vector<std::string>& egresses) override;
   void ack(const std::string& id, const std::string& detail, const std::vector<ExternalId>& externalIds,
@@ -457,6 +458,8 @@ class SqliteStore final : public Store {
     MessageState state = MessageState::Queued;
   };
 
+  class EnqueueOp;
+
   void submit(std::unique_ptr<Op> op);
   template <class Result, class Fn>
   void submitAsync(Fn fn, std::function<void(Result)> done);
@@ -471,7 +474,7 @@ class SqliteStore final : public Store {
   void recordExternalIds(const std::string& id, std::int64_t seq, const std::vector<ExternalId>& ids);
   void promoteHead(const std::string& convKey);
   void reopen(const std::string& id, const Row& row);
-  EnqueueResult doEnqueue(const Message& m, TimeMs dueAt);
+  EnqueueResult doEnqueue(const Message& m, TimeMs dueAt, std::optional<StoredMessage>& leased);
   std::vector<StoredMessage> doLease(std::size_t n, TimeMs now, TimeMs until, const std::vector<std::string>& egresses);
   WriteResult doFinish(const std::string& id, MessageState to, TimeMs retryAt, const std::string& detail,
                        const std::vector<ExternalId>& externalIds);
@@ -485,6 +488,7 @@ class SqliteStore final : public Store {
   Options options_;
   std::unique_ptr<Database> writer_;
   std::unique_ptr<ReaderPool> readers_;
+  LeaseSink* sink_ = nullptr;  // writer thread only
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -680,7 +684,7 @@ void SqliteStore::reopen(const std::string& id, const Row& row) {
   stmt->run();
 }
 
-EnqueueResult SqliteStore::doEnqueue(const Message& m, TimeMs dueAt) {
+EnqueueResult SqliteStore::doEnqueue(const Message& m, TimeMs dueAt, std::optional<StoredMessage>& leased) {
   Database& db = *writer_;
   for (const auto& ext : m.externalIds) {
     auto stmt = db.cached("SELECT message_id FROM external_ids WHERE kind = ?1 AND value = ?2");
@@ -695,14 +699,17 @@ EnqueueResult SqliteStore::doEnqueue(const Message& m, TimeMs dueAt) {
     head = !stmt->step();
   }
   TimeMs now = nowMs();
+  // A head that is due now goes to the sink leased, when it has room: the write that stores it leases it.
+  std::optional<TimeMs> leaseUntil;
+  if (head && dueAt <= now && sink_) leaseUntil = sink_->reserve(m.egress);
   std::int64_t seq = 0;
-  {
+  try {
     // seq from the index maximum rather than a counter in memory: correct whoever wrote last.
     auto stmt = db.cached(
         "INSERT INTO messages (id, seq, conv_key, from_addr, to_addr, content_type, body, file_ref, ingress, egress, "
         "decision, attributes, state, attempts, created_at, updated_at, next_attempt_at, lease_until, last_error, "
         "conv_head) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, 'queued', 0, ?12, ?13, ?14, 0, '', ?15) RETURNING seq");
+        "?10, ?11, ?16, 0, ?12, ?13, ?14, ?17, '', ?15) RETURNING seq");
     stmt->bind(1, m.id)
         .bind(2, convKey)
         .bind(3, m.from)
@@ -717,14 +724,29 @@ EnqueueResult SqliteStore::doEnqueue(const Message& m, TimeMs dueAt) {
         .bind(12, m.createdAt)
         .bind(13, now)
         .bind(14, dueAt)
-        .bind(15, head ? 1 : 0);
+        .bind(15, head ? 1 : 0)
+        .bind(16, toString(leaseUntil ? MessageState::Leased : MessageState::Queued))
+        .bind(17, leaseUntil.value_or(0));
     if (!stmt->step()) throw std::runtime_error("INSERT ... RETURNING seq returned no row");
     seq = stmt->columnInt(0);
     stmt->run();
+    recordExternalIds(m.id, seq, m.externalIds);
+    addEvent(m.id, seq, now, MessageState::Queued, "enqueued");
+    if (leaseUntil) addEvent(m.id, seq, now, MessageState::Leased, "leased");
+  } catch (...) {
+    if (leaseUntil) sink_->release(m.egress);
+    throw;
   }
-  recordExternalIds(m.id, seq, m.externalIds);
-  addEvent(m.id, seq, now, MessageState::Queued, "enqueued");
-  return {EnqueueResult::Status::Stored, m.id, {}};
+  if (leaseUntil) {
+    StoredMessage& out = leased.emplace();
+    static_cast<Message&>(out) = m;
+    out.seq = seq;
+    out.state = MessageState::Leased;
+    out.updatedAt = now;
+    out.nextAttemptAt = dueAt;
+    out.leaseUntil = *leaseUntil;
+  }
+  return {EnqueueResult::Status::Stored, m.id, {}, leaseUntil.has_value()};
 }
 
 std::vector<StoredMessage> SqliteStore::doLease(std::size_t n, TimeMs now, TimeMs until,
@@ -944,12 +966,58 @@ std::vector<UserRecord> SqliteStore::loadUsers() {
 
 // --- public writes ----------------------------------------------------------------------------------
 
+// An enqueue that may lease its message to the sink: a reservation that does not commit is released.
+class SqliteStore::EnqueueOp final : public Op {
+ public:
+  EnqueueOp(SqliteStore& store, Message message, TimeMs dueAt, std::function<void(EnqueueResult)> done)
+      : store_(store), message_(std::move(message)), dueAt_(dueAt), done_(std::move(done)) {}
+  void apply() override {
+    sink_ = store_.sink_;
+    result_ = store_.doEnqueue(message_, dueAt_, leased_);
+  }
+  void failed(const std::string& error) noexcept override {
+    if (leased_) {
+      sink_->release(leased_->egress);
+      leased_.reset();
+    }
+    result_ = {EnqueueResult::Status::Error, message_.id, error};
+  }
+  void complete() noexcept override {
+    if (done_) {
+      try {
+        done_(std::move(result_));
+      } catch (const std::exception& e) {
+        logger().error("store callback threw: %s", std::string(e.what()));
+      }
+    }
+    if (leased_) sink_->leased(std::move(*leased_));
+  }
+
+ private:
+  SqliteStore& store_;
+  Message message_;
+  TimeMs dueAt_;
+  std::function<void(EnqueueResult)> done_;
+  EnqueueResult result_;
+  LeaseSink* sink_ = nullptr;  // the sink the reservation was made with
+  std::optional<StoredMessage> leased_;
+};
+
 void SqliteStore::enqueue(Message message, TimeMs dueAt, std::function<void(EnqueueResult)> done) {
   if (message.id.empty()) message.id = newMessageId();
   TimeMs now = nowMs();
   if (message.createdAt == 0) message.createdAt = now;
   if (dueAt == 0) dueAt = now;
-  submitAsync<EnqueueResult>([this, m = std::move(message), dueAt] { return doEnqueue(m, dueAt); }, std::move(done));
+  submit(std::make_unique<EnqueueOp>(*this, std::move(message), dueAt, std::move(done)));
+}
+
+void SqliteStore::setLeaseSink(LeaseSink* sink) {
+  // On the writer thread between two operations: an enqueue that reserved with the old sink completes
+  // with it before this returns (it is earlier in the same batch or in an earlier one).
+  submitAndWait<bool>("set lease sink", [this, sink] {
+    sink_ = sink;
+    return true;
+  });
 }
 
 std::vector<StoredMessage> SqliteStore::lease(std::size_t n, TimeMs now, TimeMs until,
