@@ -6,6 +6,7 @@
 #include <future>
 
 #include "cpmgw/config.h"
+#include "cpmgw/log.h"
 #include "smpp/smpp_admin.h"
 
 namespace cpmgw::smpp {
@@ -51,9 +52,9 @@ void SmppAdapter::start(AdapterSink& sink) {
   });
   started.get_future().wait();
   state_ = State::Running;
-  Poco::Logger::get("cpmgw.smpp")
-      .information("SMPP adapter started: %z account(s), %z SMSC bind(s) configured, store %s", accounts_.all().size(),
-                   options_.smscBinds.size(), options_.database);
+  logInformation(Poco::Logger::get("cpmgw.smpp"),
+                 "SMPP adapter started: %z account(s), %z SMSC bind(s) configured, store %s", accounts_.all().size(),
+                 options_.smscBinds.size(), options_.database);
 }
 
 void SmppAdapter::submit(const StoredMessage& message, DeliveryCallback done) {

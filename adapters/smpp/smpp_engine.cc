@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "cpmgw/log.h"
 #include "smpp/dlr_text.h"
 #include "smpp/smpp_engine_internal.h"
 #include "smpp/sms_charset.h"
@@ -383,9 +384,9 @@ void SmppEngine::submit(StoredMessage m, DeliveryCallback done) {
     b.shortMessage += split->parts[i];
     job->parts.push_back(std::move(part));
   }
-  log_.debug("SMPP message %s from %s to %s: %z part(s) in %s, for %s", m.id, m.from, m.to, total,
-             std::string(split->coding == Coding::Gsm7 ? "GSM 7" : "UCS-2"),
-             owner ? "ESME " + *owner : std::string("the SMSC binds"));
+  logDebug(log_, "SMPP message %s from %s to %s: %z part(s) in %s, for %s", m.id, m.from, m.to, total,
+           std::string(split->coding == Coding::Gsm7 ? "GSM 7" : "UCS-2"),
+           owner ? "ESME " + *owner : std::string("the SMSC binds"));
   job->message = std::move(m);
   job->done = std::move(done);
   ++counters_.mtMessages;
@@ -452,7 +453,7 @@ void SmppEngine::continueReceipt(StoredMessage m, DeliveryCallback done, std::op
     done(DeliveryOutcome::delivered("no message id to report on"));
     return;
   }
-  log_.debug("SMPP receipt %s (%s) for message %s goes to ESME %s", m.id, st, of, r->systemId);
+  logDebug(log_, "SMPP receipt %s (%s) for message %s goes to ESME %s", m.id, st, of, r->systemId);
   job->message = std::move(m);
   job->done = std::move(done);
   enqueueJob(std::move(job));
@@ -559,7 +560,7 @@ void SmppEngine::onPartResponse(QueueEntry entry, const std::shared_ptr<Bind>& b
       finishJob(entry.job, DeliveryOutcome::retry(partName + " unanswered " + std::to_string(part.attempts) +
                                                   " times: " + failure));
     } else {
-      log_.information("SMPP %s: message %s %s: %s; sending it again", where, job.message.id, partName, failure);
+      logInformation(log_, "SMPP %s: message %s %s: %s; sending it again", where, job.message.id, partName, failure);
       queueFor(job).push_front(entry);
     }
     pump();
@@ -614,8 +615,8 @@ void SmppEngine::onPartResponse(QueueEntry entry, const std::shared_ptr<Bind>& b
       ++bind->throttled;
       bind->throttleBackoffMs = std::clamp<std::int64_t>(bind->throttleBackoffMs * 2, kThrottleMinMs, kThrottleMaxMs);
       bind->throttledUntil = now + bind->throttleBackoffMs;
-      log_.information("SMPP %s: message %s %s answered %s: pausing this bind %?d ms", where, job.message.id, partName,
-                       statusName(st), bind->throttleBackoffMs);
+      logInformation(log_, "SMPP %s: message %s %s answered %s: pausing this bind %?d ms", where, job.message.id,
+                     partName, statusName(st), bind->throttleBackoffMs);
     }
     queueFor(job).push_front(entry);
     pump();
@@ -629,8 +630,8 @@ void SmppEngine::onPartResponse(QueueEntry entry, const std::shared_ptr<Bind>& b
   if (++part.attempts >= kMaxAttempts) {
     finishJob(entry.job, DeliveryOutcome::retry(where + " answered " + partName + " with " + statusName(st)));
   } else {
-    log_.information("SMPP %s: message %s %s answered %s: sending it again", where, job.message.id, partName,
-                     statusName(st));
+    logInformation(log_, "SMPP %s: message %s %s answered %s: sending it again", where, job.message.id, partName,
+                   statusName(st));
     queueFor(job).push_front(entry);
   }
   pump();
@@ -646,7 +647,7 @@ void SmppEngine::finishJob(std::uint64_t jobId, DeliveryOutcome outcome) {
     case DeliveryOutcome::Kind::Delivered:
       ++counters_.mtDelivered;
       outcome.externalIds = job->externalIds;
-      log_.debug("SMPP message %s to %s: %s", m.id, m.to, outcome.reason);
+      logDebug(log_, "SMPP message %s to %s: %s", m.id, m.to, outcome.reason);
       break;
     case DeliveryOutcome::Kind::Failed:
       ++counters_.mtFailed;
@@ -654,7 +655,7 @@ void SmppEngine::finishJob(std::uint64_t jobId, DeliveryOutcome outcome) {
       break;
     case DeliveryOutcome::Kind::RetryAfter:
       ++counters_.mtRetried;
-      log_.information("SMPP message %s to %s handed back for a retry: %s", m.id, m.to, outcome.reason);
+      logInformation(log_, "SMPP message %s to %s handed back for a retry: %s", m.id, m.to, outcome.reason);
       break;
   }
   // Receipts of parts accepted in an attempt that did not complete can never make a report.
@@ -807,8 +808,8 @@ void SmppEngine::submitInbound(const std::shared_ptr<Bind>& bind, Message m, std
         ++counters_.moMessages;
         if (report) store_.recordMoReport(*report);
       }
-      log_.debug("SMPP %s: message %s from %s to %s %s", bind->label(), r.id, from, to,
-                 std::string(r.status == EnqueueResult::Status::Stored ? "stored" : "was a duplicate"));
+      logDebug(log_, "SMPP %s: message %s from %s to %s %s", bind->label(), r.id, from, to,
+               std::string(r.status == EnqueueResult::Status::Stored ? "stored" : "was a duplicate"));
       reply(status::kOk, bind->esme ? r.id : std::string());
     });
   });
@@ -831,8 +832,8 @@ void SmppEngine::storeMoPart(const std::shared_ptr<Bind>& bind, MoPart part, Rep
         return;
       }
       ++counters_.moParts;
-      log_.debug("SMPP %s: part %d/%d of %s stored as %s%s", bind->label(), seq, total, key, shared->messageId,
-                 std::string(shared->duplicate ? " (repeat)" : ""));
+      logDebug(log_, "SMPP %s: part %d/%d of %s stored as %s%s", bind->label(), seq, total, key, shared->messageId,
+               std::string(shared->duplicate ? " (repeat)" : ""));
       reply(status::kOk, bind->esme ? shared->messageId : std::string());
       if (shared->complete) deliverAssembly(std::move(shared->parts), false);
     });
@@ -915,8 +916,8 @@ void SmppEngine::deliverAssembly(std::vector<MoPart> parts, bool incomplete) {
     r.text = text ? firstChars(m.body, 20) : std::string();
     report = std::move(r);
   }
-  log_.debug("SMPP %s: %s message %s from %s to %s reassembled from %z of %d parts", originName,
-             std::string(incomplete ? "incomplete" : "complete"), m.id, m.from, m.to, parts.size(), total);
+  logDebug(log_, "SMPP %s: %s message %s from %s to %s reassembled from %z of %d parts", originName,
+           std::string(incomplete ? "incomplete" : "complete"), m.id, m.from, m.to, parts.size(), total);
   ++inboundPending_;
   auto loop = loop_;
   std::string id = m.id;
@@ -926,7 +927,7 @@ void SmppEngine::deliverAssembly(std::vector<MoPart> parts, bool incomplete) {
       if (r.status == EnqueueResult::Status::Error && coreOverloaded(r.error)) {
         // The parts stay stored; the next sweep offers the message again.
         assembling_.erase(key);
-        log_.information("SMPP %s: reassembled message %s deferred: %s", originName, id, r.error);
+        logInformation(log_, "SMPP %s: reassembled message %s deferred: %s", originName, id, r.error);
         return;
       }
       if (r.status == EnqueueResult::Status::Error) {
@@ -990,7 +991,7 @@ void SmppEngine::handleReceipt(const std::shared_ptr<Bind>& bind, const SmBody& 
   }
   if (outcome == DlrOutcome::Pending) {
     ++counters_.dlrIntermediate;
-    log_.debug("SMPP %s: intermediate receipt for %s (%s)", bind->label(), id, stat);
+    logDebug(log_, "SMPP %s: intermediate receipt for %s (%s)", bind->label(), id, stat);
     reply(status::kOk, {});
     return;
   }
@@ -1020,8 +1021,8 @@ void SmppEngine::handleReceipt(const std::shared_ptr<Bind>& bind, const SmBody& 
       }
       if (r.matched) {
         ++counters_.dlrMatched;
-        log_.debug("SMPP %s: receipt for %s matches message %s%s", bind->label(), id, r.messageId,
-                   r.finalStatus.empty() ? std::string(" (parts still open)") : ": " + r.finalStatus);
+        logDebug(log_, "SMPP %s: receipt for %s matches message %s%s", bind->label(), id, r.messageId,
+                 r.finalStatus.empty() ? std::string(" (parts still open)") : ": " + r.finalStatus);
       } else {
         ++counters_.dlrUnmatched;
         log_.notice("SMPP %s: receipt for unknown message id %s: counted and ignored", bind->label(), id);

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <random>
 
+#include "cpmgw/log.h"
 #include "smpp/smpp_engine_internal.h"
 
 namespace cpmgw::smpp {
@@ -150,7 +151,7 @@ void SmppEngine::acceptAll(int listenFd, bool tls) {
     h.onWindowSpace = [this] { pump(); };
     h.onClosed = [this, id](const std::string& reason) { onServerClosed(id, reason); };
     conn->session->setHandlers(std::move(h));
-    log_.debug("SMPP %s: connection accepted%s", conn->peer, std::string(tls ? " (TLS)" : ""));
+    logDebug(log_, "SMPP %s: connection accepted%s", conn->peer, std::string(tls ? " (TLS)" : ""));
     auto session = conn->session;
     conns_.emplace(id, std::move(conn));
     session->start();
@@ -305,7 +306,7 @@ void SmppEngine::onServerClosed(std::uint64_t connId, const std::string& reason)
     std::erase(binds, conn->bind);
     log_.notice("SMPP %s: link closed: %s", conn->session->label(), reason);
   } else {
-    log_.debug("SMPP %s: connection closed before a bind: %s", conn->peer, reason);
+    logDebug(log_, "SMPP %s: connection closed before a bind: %s", conn->peer, reason);
   }
   checkStop();
 }
@@ -544,7 +545,7 @@ void SmppEngine::scheduleReconnect(Link& link) {
   delay = jittered(std::min(delay, opt_.reconnectMaxMs));
   ++link.failures;
   link.state = Link::State::Waiting;
-  log_.information("SMPP %s: binding again in %?d ms", link.label(), delay);
+  logInformation(log_, "SMPP %s: binding again in %?d ms", link.label(), delay);
   Link* l = &link;
   link.timer = loop_->after(delay, [this, l] {
     l->timer = 0;

@@ -1,4 +1,5 @@
 #include "smpp/smpp_session.h"
+#include "cpmgw/log.h"
 
 #include <Poco/Logger.h>
 #include <arpa/inet.h>
@@ -265,8 +266,8 @@ void SmppSession::handlePdu(std::string_view bytes) {
   if (cmd::isResponse(d.commandId)) {
     auto it = outstanding_.find(d.sequence);
     if (it == outstanding_.end()) {
-      logger().information("SMPP %s: %s with sequence %u matches no request of ours: ignored", label_,
-                           commandName(d.commandId), d.sequence);
+      logInformation(logger(), "SMPP %s: %s with sequence %u matches no request of ours: ignored", label_,
+                     commandName(d.commandId), d.sequence);
       return;
     }
     Outstanding o = std::move(it->second);

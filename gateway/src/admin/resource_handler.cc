@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include "admin/json_response.h"
+#include "cpmgw/log.h"
 
 namespace cpmgw::admin {
 
@@ -51,17 +52,17 @@ void ResourceHandler::handleRequest(Poco::Net::HTTPServerRequest& request, Poco:
       return;
     }
     serve(request, response);
-    log.debug("admin %s %s from %s: %d", request.getMethod(), request.getURI(), peer,
-              static_cast<int>(response.getStatus()));
+    logDebug(log, "admin %s %s from %s: %d", request.getMethod(), request.getURI(), peer,
+             static_cast<int>(response.getStatus()));
   } catch (const HttpError& e) {
-    log.information("admin %s %s from %s: %d %s", request.getMethod(), request.getURI(), peer,
-                    static_cast<int>(e.status), e.detail);
+    logInformation(log, "admin %s %s from %s: %d %s", request.getMethod(), request.getURI(), peer,
+                   static_cast<int>(e.status), e.detail);
     // The body may be partly unread: the connection cannot carry another request.
     if (request.getMethod() != "GET" && request.getMethod() != "HEAD") response.setKeepAlive(false);
     if (!response.sent()) sendError(response, e.status, e.detail);
   } catch (const Poco::Net::NetException& e) {
-    log.information("admin %s %s from %s: connection error: %s", request.getMethod(), request.getURI(), peer,
-                    e.displayText());
+    logInformation(log, "admin %s %s from %s: connection error: %s", request.getMethod(), request.getURI(), peer,
+                   e.displayText());
   } catch (const std::exception& e) {
     log.error("admin %s %s from %s failed: %s", request.getMethod(), request.getURI(), peer, std::string(e.what()));
     if (!response.sent()) sendError(response, HTTPResponse::HTTP_INTERNAL_SERVER_ERROR, "internal error");

@@ -2,15 +2,23 @@
 
 #include <Poco/Logger.h>
 
+#include "cpmgw/log.h"
 #include "sip/imdn.h"
 
 namespace cpmgw {
+
+namespace {
+Poco::Logger& coreLog() {
+  static Poco::Logger& logger = Poco::Logger::get("cpmgw.core");
+  return logger;
+}
+}  // namespace
 
 MessageCore::MessageCore(Store& store, Router router, std::size_t maxPendingWrites, std::function<void()> wake)
     : store_(store), router_(std::move(router)), maxPending_(maxPendingWrites), wake_(std::move(wake)) {}
 
 void MessageCore::submit(Message message, std::function<void(SubmitResult)> done) {
-  auto& log = Poco::Logger::get("cpmgw.core");
+  auto& log = coreLog();
   std::string from = normaliseAddress(message.from);
   std::string to = normaliseAddress(message.to);
   if (from.empty() || to.empty()) {
@@ -21,8 +29,8 @@ void MessageCore::submit(Message message, std::function<void(SubmitResult)> done
   message.to = std::move(to);
   auto decision = router_.decide(message);
   if (decision.action == RoutingDecision::Action::Reject) {
-    log.information("rejected message from %s to %s (ingress %s): %s", message.from, message.to, message.ingress,
-                    decision.reason);
+    logInformation(log, "rejected message from %s to %s (ingress %s): %s", message.from, message.to, message.ingress,
+                   decision.reason);
     done({SubmitResult::Status::NoRoute, {}, decision.reason});
     return;
   }
@@ -70,7 +78,7 @@ void MessageCore::inbound(Message message, std::function<void(EnqueueResult)> ac
 }
 
 void MessageCore::report(Report report) {
-  auto& log = Poco::Logger::get("cpmgw.core");
+  auto& log = coreLog();
   std::string id = report.messageId;
   if (id.empty() && !report.externalRef.kind.empty()) id = store_.findByExternalId(report.externalRef).value_or("");
   auto original = id.empty() ? std::nullopt : store_.get(id);
@@ -80,8 +88,7 @@ void MessageCore::report(Report report) {
   }
   std::string detail = "report " + report.status + (report.detail.empty() ? "" : ": " + report.detail);
   store_.note(id, detail, [id](WriteResult r) {
-    if (r.status != WriteResult::Status::Ok)
-      Poco::Logger::get("cpmgw.core").warning("report for message %s not recorded: %s", id, r.error);
+    if (r.status != WriteResult::Status::Ok) coreLog().warning("report for message %s not recorded: %s", id, r.error);
   });
   sendReport(*original, report.status, report.detail);
 }
@@ -125,7 +132,7 @@ void MessageCore::sendReport(const StoredMessage& original, const std::string& s
   r.contentType = "message/imdn+xml";
   r.body = imdn::serialize(n);
   if (r.body.empty()) {
-    Poco::Logger::get("cpmgw.core").warning("%s report for message %s cannot be expressed as an IMDN", status, original.id);
+    coreLog().warning("%s report for message %s cannot be expressed as an IMDN", status, original.id);
     return;
   }
   r.ingress = "gateway";
@@ -135,9 +142,9 @@ void MessageCore::sendReport(const StoredMessage& original, const std::string& s
   r.externalIds.push_back({"report", original.id + "|" + status});
   std::string id = original.id;
   submit(std::move(r), [id, status, detail](SubmitResult result) {
-    auto& log = Poco::Logger::get("cpmgw.core");
+    auto& log = coreLog();
     if (result.acceptable())
-      log.information("%s report for message %s queued as %s", status, id, result.id);
+      logInformation(log, "%s report for message %s queued as %s", status, id, result.id);
     else
       log.warning("%s report for message %s not sent: %s", status, id, result.reason);
   });

@@ -16,6 +16,7 @@
 #include <fstream>
 #include <set>
 
+#include "cpmgw/log.h"
 #include "fthttp/ft_text.h"
 #include "store/sqlite_db.h"
 
@@ -532,7 +533,7 @@ bool FileStore::remove(const std::string& id, const std::string& reason) {
     }
   }
   unlinkFiles(id);
-  if (removed) logger().information("file %s removed: %s", id, reason);
+  if (removed) logInformation(logger(), "file %s removed: %s", id, reason);
   return removed;
 }
 

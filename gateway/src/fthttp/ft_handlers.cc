@@ -24,6 +24,7 @@
 #include <cstring>
 #include <istream>
 
+#include "cpmgw/log.h"
 #include "cpmgw/users.h"
 #include "fthttp/ft_text.h"
 #include "fthttp/http_range.h"
@@ -303,15 +304,15 @@ class FtHandler : public Poco::Net::HTTPRequestHandler {
     try {
       serve(request, response);
     } catch (const FtError& e) {
-      logger().information("%s %s from %s%s: %d %s", request.getMethod(), logUri(request), peer_, subject(),
-                           static_cast<int>(e.status), e.detail);
+      logInformation(logger(), "%s %s from %s%s: %d %s", request.getMethod(), logUri(request), peer_, subject(),
+                     static_cast<int>(e.status), e.detail);
       answerError(request, response, e);
     } catch (const ConnectionLost& e) {
-      logger().information("%s %s from %s%s: %s", request.getMethod(), logUri(request), peer_, subject(), e.detail);
+      logInformation(logger(), "%s %s from %s%s: %s", request.getMethod(), logUri(request), peer_, subject(), e.detail);
       response.setKeepAlive(false);
     } catch (const Poco::Exception& e) {
-      logger().information("%s %s from %s%s: connection error: %s", request.getMethod(), logUri(request), peer_,
-                           subject(), e.displayText());
+      logInformation(logger(), "%s %s from %s%s: connection error: %s", request.getMethod(), logUri(request), peer_,
+                     subject(), e.displayText());
       response.setKeepAlive(false);
     } catch (const std::exception& e) {
       logger().error("%s %s from %s%s failed: %s", request.getMethod(), logUri(request), peer_, subject(),
@@ -738,8 +739,8 @@ class UploadHandler final : public FtHandler {
       }
     } catch (const AlreadyComplete& done) {
       setSubject(done.record.tid, done.record.id);
-      logger().information("upload of tid %s from %s: already complete as %s, answered again", done.record.tid, peer(),
-                           done.record.id);
+      logInformation(logger(), "upload of tid %s from %s: already complete as %s, answered again", done.record.tid,
+                     peer(), done.record.id);
       response.setKeepAlive(false);  // the rest of the repeated body is not read
       sendXml(response, encodeFtDocument(ctx().document(done.record)));
       return;
@@ -763,9 +764,9 @@ class UploadHandler final : public FtHandler {
     bodyConsumed();
     if (reader.pipelined()) response.setKeepAlive(false);
     FileRecord record = session.finish();
-    logger().information("upload of tid %s id %s from %s%s complete: %s, %?d bytes, %s%s", record.tid, record.id,
-                         peer(), owner.empty() ? std::string() : " (" + owner + ")", record.fileName, record.size,
-                         record.contentType, std::string(record.hasThumbnail ? ", with thumbnail" : ""));
+    logInformation(logger(), "upload of tid %s id %s from %s%s complete: %s, %?d bytes, %s%s", record.tid, record.id,
+                   peer(), owner.empty() ? std::string() : " (" + owner + ")", record.fileName, record.size,
+                   record.contentType, std::string(record.hasThumbnail ? ", with thumbnail" : ""));
     sendXml(response, encodeFtDocument(ctx().document(record)));
   }
 };
@@ -908,8 +909,8 @@ class ResumeHandler final : public FtHandler {
     if (!ctx().files->complete(rec.id, size)) throw FtError{HTTPResponse::HTTP_CONFLICT, "the upload was removed"};
     auto done = ctx().files->get(rec.id);
     if (!done) throw FtError{HTTPResponse::HTTP_CONFLICT, "the upload was removed"};
-    logger().information("upload of tid %s id %s from %s completed by resume: %?d bytes", rec.tid, rec.id, peer(),
-                         size);
+    logInformation(logger(), "upload of tid %s id %s from %s completed by resume: %?d bytes", rec.tid, rec.id, peer(),
+                   size);
     sendXml(response, encodeFtDocument(ctx().document(*done)));
   }
 
@@ -1021,8 +1022,8 @@ class DownloadHandler final : public FtHandler {
     if (request.getMethod() == "HEAD") return;
     sendBody(request, fd, offset, length);
     if (!thumb && offset + length == size && rec.downloadedAt == 0) ctx().files->markDownloaded(rec.id, "by " + peer());
-    logger().debug("download of tid %s id %s%s by %s: %?d bytes from %?d", rec.tid, rec.id,
-                   std::string(thumb ? " (thumbnail)" : ""), peer(), length, offset);
+    logDebug(logger(), "download of tid %s id %s%s by %s: %?d bytes from %?d", rec.tid, rec.id,
+             std::string(thumb ? " (thumbnail)" : ""), peer(), length, offset);
   }
 
  private:

@@ -9,6 +9,7 @@
 #include <Poco/Net/ServerSocket.h>
 
 #include "cpmgw/config.h"
+#include "cpmgw/log.h"
 #include "cpmgw/users.h"
 #include "fthttp/ft_handlers.h"
 
@@ -243,7 +244,7 @@ const std::string& FtHttpServer::publicBaseUrl() const {
 void FtHttpServer::sweepLoop() {
   for (;;) {
     try {
-      if (auto n = files_->sweep(nowMs())) logger().information("FT-HTTP: %z expired files removed", n);
+      if (auto n = files_->sweep(nowMs())) logInformation(logger(), "FT-HTTP: %z expired files removed", n);
     } catch (const std::exception& e) {
       logger().error("FT-HTTP: sweeping expired files failed: %s", std::string(e.what()));
     }

@@ -6,13 +6,15 @@
 #include <random>
 
 #include "cpmgw/config.h"
+#include "cpmgw/log.h"
 #include "cpmgw/router.h"
 #include "fthttp/ft_interwork.h"
 
 namespace cpmgw {
 namespace {
 Poco::Logger& logger() {
-  return Poco::Logger::get("cpmgw.dispatcher");
+  static Poco::Logger& logger = Poco::Logger::get("cpmgw.dispatcher");
+  return logger;
 }
 }  // namespace
 
@@ -222,7 +224,7 @@ void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters
   switch (outcome.kind) {
     case DeliveryOutcome::Kind::Delivered:
       ++counters.delivered;
-      logger().debug("message %s delivered to %s via %s", message.id, message.to, message.egress);
+      logDebug(logger(), "message %s delivered to %s via %s", message.id, message.to, message.egress);
       store_.ack(message.id, outcome.reason.empty() ? "delivered" : outcome.reason, outcome.externalIds, done);
       if (finalHook_) finalHook_(message, outcome);
       return;
@@ -245,8 +247,8 @@ void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters
         return;
       }
       ++counters.retried;
-      logger().information("message %s to %s via %s: retry in %?dms: %s", message.id, message.to, message.egress, delay,
-                           outcome.reason);
+      logInformation(logger(), "message %s to %s via %s: retry in %?dms: %s", message.id, message.to, message.egress,
+                     delay, outcome.reason);
       store_.nack(message.id, now + delay, outcome.reason, done);
       return;
     }

@@ -41,10 +41,11 @@ class SipEndpoint final : public Adapter {
     std::string realm = "cpmgw";
     std::int64_t minExpiresS = 60, maxExpiresS = 3600, defaultExpiresS = 3600;
     std::size_t maxMessageSize = 64 * 1024;
-    std::int64_t deferredRetryMs = 3'600'000;   // offline recipient: next attempt unless they register first
-    bool networkDeliveryImdn = true;            // send "delivered" IMDNs on a device's 2xx
-    bool requireKnownRecipients = true;         // local-domain recipients must be provisioned users (else 404)
-    std::int64_t capabilityTtlMs = 86'400'000;  // how long capabilities learned by OPTIONS are trusted
+    std::int64_t deferredRetryMs = 3'600'000;    // offline recipient: next attempt unless they register first
+    bool networkDeliveryImdn = true;             // send "delivered" IMDNs on a device's 2xx
+    bool requireKnownRecipients = true;          // local-domain recipients must be provisioned users (else 404)
+    std::int64_t capabilityTtlMs = 86'400'000;   // how long capabilities learned by OPTIONS are trusted
+    std::int64_t transactionTimeoutMs = 32'000;  // 64 x T1: timer B/F, and timer J for completed UDP transactions
     std::string userAgent = "cpmgw";
   };
 

@@ -260,7 +260,8 @@ std::vector<std::string> distinct(std::vector<std::string> values) {
 }
 
 Poco::Logger& logger() {
-  return Poco::Logger::get("cpmgw.store");
+  static Poco::Logger& logger = Poco::Logger::get("cpmgw.store");
+  return logger;
 }
 
 // ---------------------------------------------------------------------------------------------------
