@@ -381,6 +381,72 @@ class ReaderPool {
 };
 
 // ---------------------------------------------------------------------------------------------------
+// WAL checkpoints on a thread of their own. Done by the writer (SQLite's default), a checkpoint copies
+// a thousand pages back into the database file and syncs it inside some caller's commit: that commit
+// then takes several times as long, which is what the slowest acknowledgements wait for. Here the
+// writer only signals after a commit that the WAL has grown, and this thread copies (PASSIVE: never
+// blocking the writer) while the writer goes on appending.
+
+class Checkpointer {
+ public:
+  static constexpr int kPages = 1000;          // start a checkpoint when the WAL holds this many pages
+  static constexpr int kWriterPages = 50'000;  // the writer checkpoints itself beyond this (never reached in
+                                               // practice: the checkpointer cannot keep up, or readers hold
+                                               // old snapshots for long)
+
+  explicit Checkpointer(const std::string& path) : db_(path, SQLITE_OPEN_READWRITE) {
+    db_.setBusyTimeout(kBusyTimeoutMs);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  // sqlite3_wal_hook callback of the writer connection (it replaces SQLite's own automatic checkpoint):
+  // after every commit, with the WAL's size in pages.
+  static int onCommit(void* self, sqlite3* writer, const char*, int pages) {
+    if (pages >= kWriterPages) sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (pages >= kPages) static_cast<Checkpointer*>(self)->request();
+    return SQLITE_OK;
+  }
+
+ private:
+  void request() {
+    {
+      std::lock_guard lock(mutex_);
+      requested_ = true;
+    }
+    wake_.notify_one();
+  }
+  void run() {
+    pthread_setname_np(pthread_self(), "cpmgw-ckpt");
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || requested_; });
+        if (stopping_) return;
+        requested_ = false;
+      }
+      int logged = 0, copied = 0;
+      int rc = sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied);
+      if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        logger().warning("WAL checkpoint of %s failed: %s", db_.path(), std::string(sqlite3_errmsg(db_.handle())));
+    }
+  }
+
+  Database db_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool requested_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// ---------------------------------------------------------------------------------------------------
 // Opening: refuse anything that is not a healthy cpmgw store we understand, before writing a byte.
 
 [[noreturn]] void refuse(const std::string& path, const std::string& reason) {
@@ -489,6 +555,7 @@ class SqliteStore final : public Store {
   Options options_;
   std::unique_ptr<Database> writer_;
   std::unique_ptr<ReaderPool> readers_;
+  std::unique_ptr<Checkpointer> checkpointer_;
   LeaseSink* sink_ = nullptr;  // writer thread only
 
   std::mutex mutex_;
@@ -537,6 +604,8 @@ SqliteStore::SqliteStore(const Options& options) : options_(options) {
     writer_->exec("PRAGMA temp_store = MEMORY");
     store::migrate(*writer_);
     readers_ = std::make_unique<ReaderPool>(path, options_.readers);
+    checkpointer_ = std::make_unique<Checkpointer>(path);
+    sqlite3_wal_hook(writer_->handle(), &Checkpointer::onCommit, checkpointer_.get());
   } catch (const SqliteError& e) {
     throw StoreError(path + ": " + e.what());
   }
@@ -551,6 +620,7 @@ SqliteStore::~SqliteStore() {
   wake_.notify_one();
   // The writer drains everything still pending before it exits: no callback is dropped.
   thread_.join();
+  checkpointer_.reset();
   readers_.reset();
   writer_.reset();
 }
