@@ -338,6 +338,7 @@ TEST_F(SmppClient, SubmitsInFlightWhenTheSmscDropsAreSentAgainAfterReconnecting)
   startGateway(spec("smsc1"), {{"smpp.response_timeout", "20s"}});
   ASSERT_TRUE(smsc->waitFor("bind"));
   smsc->send(command("mode", {{"submit", "hold"}}));
+  ASSERT_TRUE(smsc->waitFor("mode")) << smsc->transcript();  // in force before the first submit
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) ids.push_back(post("tel:+1555020" + std::to_string(i), "in flight " + std::to_string(i)));
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(smsc->waitFor("submit_sm", {{"held", "true"}})) << smsc->transcript();
@@ -359,6 +360,7 @@ TEST_F(SmppClient, ThrottledAnswersPauseTheBindAndTheMessageStillGoes) {
   startGateway(spec("smsc1"));
   ASSERT_TRUE(smsc->waitFor("bind"));
   smsc->send(command("mode", {{"submit", "throttle"}, {"count", 3}}));
+  ASSERT_TRUE(smsc->waitFor("mode")) << smsc->transcript();  // in force before the first submit
   std::string id = post("tel:+15550300", "patience");
   ASSERT_TRUE(eventually([&] { return stateOf(id) == "delivered"; }, 15s)) << gw->log();
   std::size_t throttled = 0;
@@ -372,6 +374,7 @@ TEST_F(SmppClient, PermanentRefusalFailsTheMessage) {
   startGateway(spec("smsc1"));
   ASSERT_TRUE(smsc->waitFor("bind"));
   smsc->send(command("mode", {{"submit", "status"}, {"count", 1}, {"status", 0x0B}}));
+  ASSERT_TRUE(smsc->waitFor("mode")) << smsc->transcript();  // in force before the first submit
   std::string id = post("tel:+15550301", "nowhere");
   ASSERT_TRUE(eventually([&] { return stateOf(id) == "failed"; })) << gw->log();
   EXPECT_NE(historyOf(id).find("ESME_RINVDSTADR"), std::string::npos);

@@ -1,7 +1,7 @@
 // An SMSC on the npm smpp package, for cpmgw's client binds. Commands (stdin, one JSON per line):
 //   {"cmd":"listen","port":0,"system_id":"cpmgw","password":"secret","tls":false,"key":"key.pem","cert":"cert.pem"}
 //        -> listening {port}
-//   {"cmd":"mode","submit":"ok"|"throttle"|"hold"|"status","count":N,"status":S}
+//   {"cmd":"mode","submit":"ok"|"throttle"|"hold"|"status","count":N,"status":S}   -> mode (once it applies)
 //        ok answers every submit_sm; throttle answers the next N with ESME_RTHROTTLED; status answers the next N with
 //        status S; hold answers nothing until "release" or "drop"
 //   {"cmd":"release"}   answers the held submit_sm
@@ -86,6 +86,7 @@ commands((c) => {
     }
     case 'mode':
       mode = {submit: c.submit, count: c.count || 0, status: c.status || 0};
+      emit({ev: 'mode', submit: mode.submit});
       break;
     case 'release': {
       mode = {submit: 'ok', count: 0, status: 0};
