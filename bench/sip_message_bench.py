@@ -134,7 +134,7 @@ def main():
         data = os.path.join(work, "data")
         ini = os.path.join(work, "cpmgw.ini")
         open(ini, "w").write("[general]\ndata_dir = %s\nlog_level = warning\n[admin]\nport = %d\n[sip]\nport = %d\n"
-                             "[routing]\nlocal_domains = localhost\n[dispatcher]\nmax_in_flight = 4096\nbatch = 512\n"
+                             "[routing]\nlocal_domains = localhost\n"
                              % (data, admin, sip))
         gw = subprocess.Popen([os.path.join(BUILD, "cpmgw"), "--config", ini], stdout=subprocess.DEVNULL,
                               stderr=open(os.path.join(work, "cpmgw.log"), "w"))
