@@ -168,7 +168,8 @@ int main(int argc, char** argv) {
   const std::string dir = tmpl;
   int rc = 0;
   try {
-    std::printf("store_bench: full cycles (enqueue leased to the sink -> ack, each committed) vs raw insert+commit per row\n");
+    std::printf(
+        "store_bench: full cycles (enqueue leased to the sink -> ack, each committed) vs raw insert+commit per row\n");
     std::printf("raw reference: one connection shared by the producers under a mutex; both WAL + synchronous=FULL\n");
     for (int producers : {1, 8, 64}) {
       double gateway = runGateway(dir, producers, std::chrono::seconds(seconds));

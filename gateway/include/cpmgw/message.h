@@ -29,15 +29,15 @@ struct ExternalId {
 
 // A message as the core sees it, independent of the wire it came from.
 struct Message {
-  std::string id;            // gateway message id; assigned by the core when empty
-  std::string from;          // normalised address (sip:, tel:)
+  std::string id;    // gateway message id; assigned by the core when empty
+  std::string from;  // normalised address (sip:, tel:)
   std::string to;
-  std::string contentType;   // e.g. text/plain, message/cpim
-  std::string body;          // payload bytes
-  std::string fileRef;       // FT file id when the body refers to a stored file
-  std::string ingress;       // which endpoint or adapter it came from ("rest", "sip", "loopback", ...)
-  std::string egress;        // where the routing decision sends it
-  std::string decision;      // the routing decision's name (deliver, defer, interwork, ...)
+  std::string contentType;  // e.g. text/plain, message/cpim
+  std::string body;         // payload bytes
+  std::string fileRef;      // FT file id when the body refers to a stored file
+  std::string ingress;      // which endpoint or adapter it came from ("rest", "sip", "loopback", ...)
+  std::string egress;       // where the routing decision sends it
+  std::string decision;     // the routing decision's name (deliver, defer, interwork, ...)
   std::vector<ExternalId> externalIds;
   std::map<std::string, std::string> attributes;  // protocol details carried along (imdn disposition, dlr, ...)
   TimeMs createdAt = 0;
@@ -93,9 +93,9 @@ inline constexpr const char* kReportStatus = "report.status";
 
 // A delivery report travelling back towards the original sender (IMDN, SMPP DLR, MM7 DeliveryReport).
 struct Report {
-  std::string messageId;  // gateway id of the original message, when known
-  ExternalId externalRef; // otherwise the peer's id for it
-  std::string status;     // delivered, failed, displayed, ...
+  std::string messageId;   // gateway id of the original message, when known
+  ExternalId externalRef;  // otherwise the peer's id for it
+  std::string status;      // delivered, failed, displayed, ...
   std::string detail;
 };
 

@@ -48,8 +48,8 @@ struct WriteResult {
 
 struct MessageFilter {
   std::optional<MessageState> state;
-  std::string to;          // exact match when non-empty
-  std::string egress;      // exact match when non-empty
+  std::string to;             // exact match when non-empty
+  std::string egress;         // exact match when non-empty
   std::int64_t afterSeq = 0;  // cursor: only messages with seq > afterSeq
   std::size_t limit = 100;
 };

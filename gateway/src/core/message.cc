@@ -43,11 +43,16 @@ std::string newMessageId() {
 
 std::string_view toString(MessageState s) {
   switch (s) {
-    case MessageState::Queued: return "queued";
-    case MessageState::Leased: return "leased";
-    case MessageState::Delivered: return "delivered";
-    case MessageState::Failed: return "failed";
-    case MessageState::Deleted: return "deleted";
+    case MessageState::Queued:
+      return "queued";
+    case MessageState::Leased:
+      return "leased";
+    case MessageState::Delivered:
+      return "delivered";
+    case MessageState::Failed:
+      return "failed";
+    case MessageState::Deleted:
+      return "deleted";
   }
   return "unknown";
 }

@@ -24,13 +24,13 @@ class Config;
 class Dispatcher final : private LeaseSink {
  public:
   struct Options {
-    std::int64_t leaseMs = 60'000;         // how long a handed-out message stays leased
-    std::size_t batch = 256;               // most messages leased per round and egress
-    std::size_t maxInFlight = 1024;        // per egress: submitted, outcome not yet known
-    std::int64_t retryBaseMs = 1'000;      // first retry delay; doubles per attempt
-    std::int64_t retryCapMs = 300'000;     // longest delay between attempts
-    std::int64_t maxAgeMs = 86'400'000;    // a message older than this fails instead of being retried
-    std::int64_t pollMs = 1'000;           // longest sleep between rounds when nothing wakes it
+    std::int64_t leaseMs = 60'000;       // how long a handed-out message stays leased
+    std::size_t batch = 256;             // most messages leased per round and egress
+    std::size_t maxInFlight = 1024;      // per egress: submitted, outcome not yet known
+    std::int64_t retryBaseMs = 1'000;    // first retry delay; doubles per attempt
+    std::int64_t retryCapMs = 300'000;   // longest delay between attempts
+    std::int64_t maxAgeMs = 86'400'000;  // a message older than this fails instead of being retried
+    std::int64_t pollMs = 1'000;         // longest sleep between rounds when nothing wakes it
   };
   struct EgressCounters {
     std::atomic<std::int64_t> inFlight{0}, delivered{0}, retried{0}, failed{0};

@@ -390,9 +390,8 @@ class ReaderPool {
 class Checkpointer {
  public:
   static constexpr int kPages = 1000;          // start a checkpoint when the WAL holds this many pages
-  static constexpr int kWriterPages = 50'000;  // the writer checkpoints itself beyond this (never reached in
-                                               // practice: the checkpointer cannot keep up, or readers hold
-                                               // old snapshots for long)
+  static constexpr int kWriterPages = 50'000;  // the writer checkpoints itself beyond this: only when the
+                                               // checkpointer falls behind or readers hold old snapshots
 
   explicit Checkpointer(const std::string& path) : db_(path, SQLITE_OPEN_READWRITE) {
     db_.setBusyTimeout(kBusyTimeoutMs);
@@ -431,8 +430,7 @@ class Checkpointer {
         if (stopping_) return;
         requested_ = false;
       }
-      int logged = 0, copied = 0;
-      int rc = sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied);
+      int rc = sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
       if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         logger().warning("WAL checkpoint of %s failed: %s", db_.path(), std::string(sqlite3_errmsg(db_.handle())));
     }
@@ -1059,6 +1057,8 @@ class SqliteStore::EnqueueOp final : public Op {
         done_(std::move(result_));
       } catch (const std::exception& e) {
         logger().error("store callback threw: %s", std::string(e.what()));
+      } catch (...) {
+        logger().error("store callback threw a non-standard exception");
       }
     }
     if (leased_) sink_->leased(std::move(*leased_));
