@@ -376,7 +376,7 @@ int main(int argc, char** argv) {
       "[routing]\nlocal_domains = localhost\ninterwork_prefixes = tel:\ninterwork_egress = smpp\n"
       "[adapters]\nenabled = smpp\n"
       "[smpp]\nport = 0\nwindow = 1000\nmax_pending_inbound = 100000\nmo_recipient = sip:{number}@localhost\n"
-      "password_iterations = 1000\n[dispatcher]\nmax_in_flight = 256\n";
+      "password_iterations = 1000\n";
   std::ofstream(dir / "cpmgw.ini") << config;
   std::string log = (dir / "cpmgw.log").string();
   Child gw({CPMGW_BINARY, "--config", (dir / "cpmgw.ini").string()}, log);

@@ -33,7 +33,7 @@ void Dispatcher::declareConfig(config::Schema& schema) {
   schema.add({"dispatcher", "lease_time", Type::Duration, "60s",
               "How long a message handed to an egress stays leased before it is handed out again.", 1000});
   schema.add({"dispatcher", "batch", Type::Int, "256", "Most messages leased per round and egress.", 1, 100000});
-  schema.add({"dispatcher", "max_in_flight", Type::Int, "1024",
+  schema.add({"dispatcher", "max_in_flight", Type::Int, "256",
               "Per egress: most messages handed out whose outcome is not known yet.", 1, 1000000});
   schema.add(
       {"dispatcher", "retry_base", Type::Duration, "1s", "Delay before the first retry; doubles per attempt.", 1});

@@ -26,7 +26,7 @@ class Dispatcher final : private LeaseSink {
   struct Options {
     std::int64_t leaseMs = 60'000;       // how long a handed-out message stays leased
     std::size_t batch = 256;             // most messages leased per round and egress
-    std::size_t maxInFlight = 1024;      // per egress: submitted, outcome not yet known
+    std::size_t maxInFlight = 256;       // per egress: submitted, outcome not yet known
     std::int64_t retryBaseMs = 1'000;    // first retry delay; doubles per attempt
     std::int64_t retryCapMs = 300'000;   // longest delay between attempts
     std::int64_t maxAgeMs = 86'400'000;  // a message older than this fails instead of being retried
