@@ -614,6 +614,10 @@ void SipEndpoint::declareConfig(config::Schema& schema) {
               "a timeout (retried), and how long a completed UDP transaction is kept to absorb retransmissions. "
               "Memory grows with rate x this time.",
               1000, 300'000});
+  schema.add({"sip", "udp_buffer", Type::Size, "4M",
+              "Receive and send buffer of the UDP socket: absorbs bursts while the SIP thread is busy (the kernel "
+              "caps it at net.core.rmem_max / wmem_max).",
+              65536, 1 << 30});
   schema.add({"sip", "network_delivery_imdn", Type::Bool, "true",
               "Send a 'delivered' IMDN to senders who asked for one when a device accepts the message."});
   schema.add({"sip", "require_known_recipients", Type::Bool, "true",
@@ -638,6 +642,7 @@ SipEndpoint::Options SipEndpoint::optionsFrom(const config::Config& config) {
   o.networkDeliveryImdn = config.getBool("sip.network_delivery_imdn");
   o.capabilityTtlMs = config.getDuration("sip.capability_ttl").count();
   o.transactionTimeoutMs = config.getDuration("sip.transaction_timeout").count();
+  o.udpBuffer = config.getSize("sip.udp_buffer");
   o.requireKnownRecipients = config.getBool("sip.require_known_recipients");
   return o;
 }
@@ -679,7 +684,9 @@ void SipEndpoint::start(AdapterSink&) {
                             NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("MESSAGE"), NUTAG_ALLOW("REGISTER"),
                             NUTAG_ALLOW("MESSAGE"), NUTAG_ENABLEMESSAGE(1), NUTAG_ENABLEINVITE(0),
                             NTATAG_SIP_T1X64(static_cast<unsigned>(options_.transactionTimeoutMs)),
-                            NUTAG_MEDIA_ENABLE(0), SIPTAG_USER_AGENT_STR(options_.userAgent.c_str()), TAG_END());
+                            TPTAG_UDP_RMEM(static_cast<unsigned>(options_.udpBuffer)),
+                            TPTAG_UDP_WMEM(static_cast<unsigned>(options_.udpBuffer)), NUTAG_MEDIA_ENABLE(0),
+                            SIPTAG_USER_AGENT_STR(options_.userAgent.c_str()), TAG_END());
     if (!impl_->nua) throw std::runtime_error("cannot listen for SIP on " + url + (tls ? " and " + sipsUrl : ""));
   });
   listeners_ = {"udp+tcp " + options_.host + ":" + std::to_string(options_.port)};

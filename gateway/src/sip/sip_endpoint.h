@@ -45,6 +45,7 @@ class SipEndpoint final : public Adapter {
     bool networkDeliveryImdn = true;             // send "delivered" IMDNs on a device's 2xx
     bool requireKnownRecipients = true;          // local-domain recipients must be provisioned users (else 404)
     std::int64_t capabilityTtlMs = 86'400'000;   // how long capabilities learned by OPTIONS are trusted
+    std::size_t udpBuffer = 4 << 20;             // SO_RCVBUF / SO_SNDBUF of the UDP socket
     std::int64_t transactionTimeoutMs = 32'000;  // 64 x T1: timer B/F, and timer J for completed UDP transactions
     std::string userAgent = "cpmgw";
   };
