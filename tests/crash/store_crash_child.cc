@@ -6,10 +6,12 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
 #include <random>
 #include <semaphore>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "cpmgw/store.h"
@@ -37,6 +39,30 @@ void report(char kind, const std::string& id) {
   if (::write(STDOUT_FILENO, line.data(), line.size()) != static_cast<ssize_t>(line.size())) std::_Exit(3);
 }
 
+// Takes every other message straight from the commit that stores it, as the dispatcher does while its
+// egress has room: those are stored already leased and never go through lease().
+class EveryOtherSink : public LeaseSink {
+ public:
+  std::optional<TimeMs> reserve(const std::string&) override {
+    if (++reservations_ % 2 == 0) return std::nullopt;
+    return nowMs() + 60000;
+  }
+  void release(const std::string&) override {}
+  void leased(StoredMessage m) override {
+    std::lock_guard lock(mutex_);
+    handed_.push_back(std::move(m));
+  }
+  std::vector<StoredMessage> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(handed_, {});
+  }
+
+ private:
+  unsigned reservations_ = 0;  // the writer thread only
+  std::mutex mutex_;
+  std::vector<StoredMessage> handed_;
+};
+
 constexpr int kProducers = 4;
 constexpr std::ptrdiff_t kInFlightPerProducer = 32;
 
@@ -51,9 +77,11 @@ int main(int argc, char** argv) {
   Store::Options options;
   options.path = argv[1];
   std::unique_ptr<Store> store;
+  EveryOtherSink sink;
   try {
     store = Store::open(options);
     store->recover(0);  // the previous run was killed: nothing it leased is in flight any more
+    store->setLeaseSink(&sink);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "store_crash_child: %s\n", e.what());
     return 1;
@@ -84,11 +112,13 @@ int main(int argc, char** argv) {
     });
   }
 
-  // The dispatcher side: lease, then ack; one message in three is sent round once more first.
-  threads.emplace_back([&store] {
+  // The dispatcher side: what the sink was handed and what lease() finds, then ack; one message in three
+  // is sent round once more first.
+  threads.emplace_back([&store, &sink] {
     for (;;) {
       TimeMs now = nowMs();
       auto leased = store->lease(64, now, now + 60000, {});
+      for (auto& m : sink.take()) leased.push_back(std::move(m));
       if (leased.empty()) std::this_thread::yield();
       for (const auto& m : leased) {
         if (m.attempts > 0 || m.seq % 3 != 0) {
