@@ -74,7 +74,9 @@ case "$cmd" in
   asan)
     install_missing
     build build-asan -DCMAKE_BUILD_TYPE=Debug -DCPMGW_SANITIZE=ON -DCPMGW_BUILD_BENCH=OFF
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ctest_in build-asan
+    # Full unwinding on malloc: libcrypto has no frame pointers, and a suppression must see who called it.
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 UBSAN_OPTIONS=print_stacktrace=1 \
+      LSAN_OPTIONS=suppressions=$here/tests/sanitizer/lsan.supp ctest_in build-asan
     ;;
   fuzz)
     install_missing

@@ -292,7 +292,7 @@ TEST(SipTls, MessageOverTls) {
   EXPECT_NE(r.output.find("SIP/2.0 202"), std::string::npos) << r.output << gw.log();
   EXPECT_TRUE(eventually(
       [&] { return gw.get("/v1/messages?to=sip:bob@localhost").body.find("over tls") != std::string::npos; }));
-  EXPECT_EQ(gw.stop(), 0);
+  EXPECT_EQ(gw.stop(), 0) << gw.log();
 
   // A key that does not belong to the certificate stops the start with a clear error.
   ASSERT_EQ(runProgram("openssl", {"genrsa", "-out", certs.file("other.pem"), "2048"}).exitCode, 0);
