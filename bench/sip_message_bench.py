@@ -5,7 +5,10 @@ SIPp sends CPIM MESSAGEs of ~200 bytes, each from another user, to bob through c
 rates (build with -DCMAKE_BUILD_TYPE=Release: scripts/dev.sh bench does); a SIPp device
 registered as bob answers each with 200. For each rate it reports failures and the p50/p99 latency from
 alice's send to the device's receipt (the message is stored durably before the 202 and delivered
-after). The reference is the same SIPp sender against a SIPp responder directly, in the same run.
+after). A rate counts as sustained when nothing failed, every message arrived, and the p99 latency
+stayed under MAX_P99_MS: beyond the sustainable rate messages are still stored and delivered, but
+from a backlog that grows for as long as the load lasts. The reference is the same SIPp sender against
+a SIPp responder directly, in the same run.
 Everything runs on 127.0.0.1. Usage: bench/sip_message_bench.py [build-dir] [seconds-per-rate]
 """
 import json, os, re, shutil, signal, socket, subprocess, sys, tempfile, time, urllib.request
@@ -15,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 5
 RATES = [250, 500, 1000, 2000, 4000, 8000]
+MAX_P99_MS = 1000
 SIPP = os.path.join(ROOT, "tests", "integration", "sipp")
 
 
@@ -176,13 +180,13 @@ def main():
         row = []
         for side in ("gateway", "reference"):
             failed, received, count, p50, p99 = results[side][rate]
-            if failed == 0 and received == count:
+            if failed == 0 and received == count and p99 <= MAX_P99_MS:
                 best[side] = rate
             row.append("%6d %7d/%-7d %7.1f %7.1f" % (failed, received, count, p50, p99))
         print("%7d | %s | %s" % (rate, row[0], row[1]))
     ratio = best["gateway"] / best["reference"] if best["reference"] else float("nan")
-    print("highest rate with 0 failures and every message delivered: gateway=%d/s reference=%d/s ratio=%.2f "
-          "(target: >= 10,000/s durable)" % (best["gateway"], best["reference"], ratio))
+    print("highest sustained rate (0 failures, every message delivered, p99 <= %d ms): gateway=%d/s reference=%d/s "
+          "ratio=%.2f (target: >= 10,000/s durable)" % (MAX_P99_MS, best["gateway"], best["reference"], ratio))
 
 
 if __name__ == "__main__":
