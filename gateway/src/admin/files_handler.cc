@@ -2,7 +2,6 @@
 // reports storage, GET|DELETE /v1/files/{id} shows (with history) or removes one, POST /v1/files/{id}/accept and
 // /reject record the recipient's answer (CPM-CONV-045) so the sender can see it.
 #include <Poco/JSON/Array.h>
-#include <Poco/NumberParser.h>
 #include <Poco/URI.h>
 
 #include "admin/handlers.h"
@@ -92,15 +91,9 @@ class FilesListHandler final : public FilesResource {
           throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "state must be uploading or complete"};
         filter.state = s;
       } else if (key == "limit") {
-        int limit = 0;
-        if (!Poco::NumberParser::tryParse(value, limit) || limit < 1 || limit > 1000)
-          throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "limit must be 1..1000"};
-        filter.limit = static_cast<std::size_t>(limit);
+        filter.limit = pageLimit(value);
       } else if (key == "cursor") {
-        Poco::Int64 after = 0;
-        if (!Poco::NumberParser::tryParse64(value, after) || after < 0)
-          throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "invalid cursor"};
-        filter.afterSeq = after;
+        filter.afterSeq = pageCursor(value);
       } else {
         throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "unknown query parameter " + key};
       }

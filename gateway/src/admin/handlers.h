@@ -85,6 +85,7 @@ class MessageRetryHandler final : public CoreHandler {
 class UsersHandler final : public CoreHandler {
  public:
   using CoreHandler::CoreHandler;
+
  protected:
   std::vector<std::string> allowed() const override { return {"GET"}; }
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
@@ -94,6 +95,7 @@ class UsersHandler final : public CoreHandler {
 class UserHandler final : public CoreHandler {
  public:
   using CoreHandler::CoreHandler;
+
  protected:
   std::vector<std::string> allowed() const override { return {"GET", "PUT", "DELETE"}; }
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
@@ -103,6 +105,7 @@ class UserHandler final : public CoreHandler {
 class UserRegistrationsHandler final : public CoreHandler {
  public:
   using CoreHandler::CoreHandler;
+
  protected:
   std::vector<std::string> allowed() const override { return {"GET"}; }
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;

@@ -1,5 +1,4 @@
 #include <Poco/JSON/Array.h>
-#include <Poco/NumberParser.h>
 #include <Poco/URI.h>
 
 #include <future>
@@ -101,15 +100,9 @@ void MessagesHandler::serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HT
     } else if (key == "egress") {
       filter.egress = value;
     } else if (key == "limit") {
-      int limit = 0;
-      if (!Poco::NumberParser::tryParse(value, limit) || limit < 1 || limit > 1000)
-        throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "limit must be 1..1000"};
-      filter.limit = static_cast<std::size_t>(limit);
+      filter.limit = pageLimit(value);
     } else if (key == "cursor") {
-      Poco::Int64 after = 0;
-      if (!Poco::NumberParser::tryParse64(value, after) || after < 0)
-        throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "invalid cursor"};
-      filter.afterSeq = after;
+      filter.afterSeq = pageCursor(value);
     } else {
       throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "unknown query parameter " + key};
     }

@@ -2,6 +2,7 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/NumberParser.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/String.h>
 #include <openssl/crypto.h>
@@ -16,6 +17,20 @@
 #include "cpmgw/log.h"
 
 namespace cpmgw::admin {
+
+std::size_t pageLimit(const std::string& value) {
+  int limit = 0;
+  if (!Poco::NumberParser::tryParse(value, limit) || limit < 1 || limit > 1000)
+    throw HttpError{Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "limit must be 1..1000"};
+  return static_cast<std::size_t>(limit);
+}
+
+std::int64_t pageCursor(const std::string& value) {
+  Poco::Int64 after = 0;
+  if (!Poco::NumberParser::tryParse64(value, after) || after < 0)
+    throw HttpError{Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "invalid cursor"};
+  return after;
+}
 
 using Poco::Net::HTTPResponse;
 

@@ -27,6 +27,11 @@ struct HttpError {
   std::string detail;
 };
 
+// Paging query parameters of the list resources: limit 1..1000, cursor a sequence number >= 0 (400
+// otherwise).
+std::size_t pageLimit(const std::string& value);
+std::int64_t pageCursor(const std::string& value);
+
 class ResourceHandler : public Poco::Net::HTTPRequestHandler {
  public:
   ResourceHandler(std::shared_ptr<const AdminAuth> auth, std::vector<std::string> params, bool requiresAuth = true)
