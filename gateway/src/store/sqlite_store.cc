@@ -278,6 +278,19 @@ class Op {
   virtual void complete() noexcept = 0;
 };
 
+// Hands a result to a caller's callback; what the callback throws is logged, never let into the writer.
+template <class Result>
+void handOver(const std::function<void(Result)>& done, Result result) noexcept {
+  if (!done) return;
+  try {
+    done(std::move(result));
+  } catch (const std::exception& e) {
+    logger().error("store callback threw: %s", std::string(e.what()));
+  } catch (...) {
+    logger().error("store callback threw a non-standard exception");
+  }
+}
+
 // An operation whose result (EnqueueResult or WriteResult) goes to a callback.
 template <class Result, class Fn>
 class CallbackOp final : public Op {
@@ -289,16 +302,7 @@ class CallbackOp final : public Op {
     result_.status = Result::Status::Error;
     result_.error = error;
   }
-  void complete() noexcept override {
-    if (!done_) return;
-    try {
-      done_(std::move(result_));
-    } catch (const std::exception& e) {
-      logger().error("store callback threw: %s", std::string(e.what()));
-    } catch (...) {
-      logger().error("store callback threw a non-standard exception");
-    }
-  }
+  void complete() noexcept override { handOver(done_, std::move(result_)); }
 
  private:
   Fn fn_;
@@ -1057,15 +1061,7 @@ class SqliteStore::EnqueueOp final : public Op {
     result_ = {EnqueueResult::Status::Error, message_.id, error};
   }
   void complete() noexcept override {
-    if (done_) {
-      try {
-        done_(std::move(result_));
-      } catch (const std::exception& e) {
-        logger().error("store callback threw: %s", std::string(e.what()));
-      } catch (...) {
-        logger().error("store callback threw a non-standard exception");
-      }
-    }
+    handOver(done_, std::move(result_));
     if (leased_) sink_->leased(std::move(*leased_));
   }
 
