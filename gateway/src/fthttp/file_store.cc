@@ -37,14 +37,8 @@ Poco::Logger& logger() {
 constexpr std::int32_t kApplicationId = 0x63706674;
 constexpr std::size_t kKeyBytes = 32;
 
-struct Migration {
-  int version;
-  const char* description;
-  const char* sql;
-};
-
 // Append-only: a released step is never edited; a change is a new step.
-constexpr std::array<Migration, 1> kMigrations{{
+constexpr std::array<store::Migration, 1> kMigrations{{
     {1, "files, tokens and history", R"sql(
 CREATE TABLE files (
   seq            INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -134,35 +128,8 @@ void checkExistingFile(const std::string& path) {
 }
 
 void checkDatabase(Database& db) {
-  const std::string& path = db.path();
-  try {
-    {
-      Statement check = db.prepare("PRAGMA quick_check");
-      std::string first = check.step() ? check.columnText(0) : std::string("no result");
-      if (first != "ok") refuse(path, "database fails quick_check (" + first + ")");
-    }
-    auto appId = static_cast<std::int32_t>(db.queryInt("PRAGMA application_id"));
-    auto version = db.queryInt("PRAGMA user_version");
-    if (appId != 0 && appId != kApplicationId) refuse(path, "not a cpmgw file store (foreign application_id)");
-    if (appId == 0 && (version != 0 || db.queryInt("SELECT count(*) FROM sqlite_schema") != 0))
-      refuse(path, "a SQLite database of another application");
-    if (version > kMigrations.back().version)
-      refuse(path, "schema version " + std::to_string(version) + " is newer than this cpmgw supports (" +
-                       std::to_string(kMigrations.back().version) + ")");
-  } catch (const SqliteError& e) {
-    refuse(path, std::string("cannot be read as a SQLite database (") + e.what() + ")");
-  }
-}
-
-void migrate(Database& db) {
-  for (const Migration& step : kMigrations) {
-    Transaction tx(db, "BEGIN IMMEDIATE");
-    if (db.queryInt("PRAGMA user_version") >= step.version) continue;
-    db.exec(step.sql);
-    db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
-    db.exec("PRAGMA user_version = " + std::to_string(step.version));
-    tx.commit();
-  }
+  auto problem = store::databaseProblem(db, kApplicationId, kMigrations.back().version, "cpmgw file store");
+  if (!problem.empty()) refuse(db.path(), problem);
 }
 
 std::string sha256(std::string_view data) {
@@ -258,7 +225,7 @@ std::unique_ptr<FileStore> FileStore::open(const Options& options) {
     if (mode != "wal") refuse(path, "cannot switch to WAL journal mode (got " + mode + ")");
     self->db_->exec("PRAGMA synchronous = FULL");
     self->db_->exec("PRAGMA foreign_keys = ON");
-    migrate(*self->db_);
+    store::applyMigrations(*self->db_, kMigrations, kApplicationId, kMigrations.back().version);
     bool filesExist = self->db_->queryInt("SELECT count(*) FROM files") > 0;
     self->key_ = loadKey((fs::path(options.dataDir) / "fthttp.key").string(), filesExist);
   } catch (const SqliteError& e) {

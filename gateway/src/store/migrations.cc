@@ -97,21 +97,7 @@ int latestSchemaVersion() {
 
 void migrate(Database& db, int target) {
   if (target <= 0 || target > latestSchemaVersion()) target = latestSchemaVersion();
-  for (const Migration& step : kMigrations) {
-    if (step.version > target) break;
-    // IMMEDIATE takes the write lock before reading user_version: two processes cannot both apply a step.
-    Transaction tx(db, "BEGIN IMMEDIATE");
-    if (db.queryInt("PRAGMA user_version") >= step.version) continue;
-    try {
-      db.exec(step.sql);
-    } catch (const SqliteError& e) {
-      throw SqliteError(
-          e.code(), "schema step " + std::to_string(step.version) + " (" + step.description + ") failed: " + e.what());
-    }
-    db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
-    db.exec("PRAGMA user_version = " + std::to_string(step.version));
-    tx.commit();
-  }
+  applyMigrations(db, kMigrations, kApplicationId, target);
 }
 
 }  // namespace cpmgw::store

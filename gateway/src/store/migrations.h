@@ -5,18 +5,12 @@
 #include <cstdint>
 #include <span>
 
-namespace cpmgw::store {
+#include "store/sqlite_db.h"
 
-class Database;
+namespace cpmgw::store {
 
 // "cpmg" in ASCII: tells our files apart from any other SQLite database.
 inline constexpr std::int32_t kApplicationId = 0x63706d67;
-
-struct Migration {
-  int version;              // user_version after this step; steps are numbered 1, 2, 3, ...
-  const char* description;  // for error messages
-  const char* sql;
-};
 
 std::span<const Migration> migrations();
 int latestSchemaVersion();

@@ -1,5 +1,6 @@
 #include "store/sqlite_db.h"
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -192,6 +193,49 @@ std::string existingFileProblem(const std::string& path) {
   if (got < static_cast<std::streamsize>(sizeof header) || std::memcmp(header, "SQLite format 3", 16) != 0)
     return "not a SQLite database";
   return {};
+}
+
+std::string databaseProblem(Database& db, std::int32_t applicationId, int latestVersion, const std::string& kind) {
+  try {
+    {
+      Statement check = db.prepare("PRAGMA quick_check");
+      std::string first = check.step() ? check.columnText(0) : std::string("no result");
+      if (first != "ok") return "database fails quick_check (" + first + ")";
+    }
+    auto appId = static_cast<std::int32_t>(db.queryInt("PRAGMA application_id"));
+    auto version = db.queryInt("PRAGMA user_version");
+    if (appId != 0 && appId != applicationId) {
+      char hex[16];
+      std::snprintf(hex, sizeof hex, "0x%08x", static_cast<unsigned>(appId));
+      return "not a " + kind + " (application_id " + hex + ")";
+    }
+    if (appId == 0 && (version != 0 || db.queryInt("SELECT count(*) FROM sqlite_schema") != 0))
+      return "a SQLite database of another application (no " + kind + " application_id)";
+    if (version > latestVersion)
+      return "database schema version " + std::to_string(version) + " is newer than this cpmgw supports (" +
+             std::to_string(latestVersion) + ")";
+  } catch (const SqliteError& e) {
+    return std::string("cannot be read as a SQLite database (") + e.what() + ")";
+  }
+  return {};
+}
+
+void applyMigrations(Database& db, std::span<const Migration> steps, std::int32_t applicationId, int target) {
+  for (const Migration& step : steps) {
+    if (step.version > target) break;
+    // IMMEDIATE takes the write lock before reading user_version: two processes cannot both apply a step.
+    Transaction tx(db, "BEGIN IMMEDIATE");
+    if (db.queryInt("PRAGMA user_version") >= step.version) continue;
+    try {
+      db.exec(step.sql);
+    } catch (const SqliteError& e) {
+      throw SqliteError(
+          e.code(), "schema step " + std::to_string(step.version) + " (" + step.description + ") failed: " + e.what());
+    }
+    db.exec("PRAGMA application_id = " + std::to_string(applicationId));
+    db.exec("PRAGMA user_version = " + std::to_string(step.version));
+    tx.commit();
+  }
 }
 
 }  // namespace cpmgw::store

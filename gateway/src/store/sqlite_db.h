@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -127,5 +128,22 @@ class Transaction {
 // Why an existing file at `path` cannot be opened as a SQLite database without harm ("" when it can, or
 // when there is no file yet). Checked before SQLite touches it, so a wrong file is never overwritten.
 std::string existingFileProblem(const std::string& path);
+
+// One step of a database file's schema. PRAGMA user_version holds the version of the last step applied,
+// PRAGMA application_id marks the file as the kind of cpmgw file it is.
+struct Migration {
+  int version;              // user_version after this step; steps are numbered 1, 2, 3, ...
+  const char* description;  // for error messages
+  const char* sql;
+};
+
+// Why an open database cannot be used as a `kind` ("cpmgw store", ...) marked with `applicationId` whose
+// schema goes up to `latestVersion`: "" when it can. It fails quick_check (corruption), belongs to another
+// application, or has a newer schema. Reads only.
+std::string databaseProblem(Database& db, std::int32_t applicationId, int latestVersion, const std::string& kind);
+
+// Applies, in order, every step above the file's user_version up to `target`, each in its own transaction
+// together with the user_version bump and the application id, so a crash leaves a consistent version.
+void applyMigrations(Database& db, std::span<const Migration> steps, std::int32_t applicationId, int target);
 
 }  // namespace cpmgw::store

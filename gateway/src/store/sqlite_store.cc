@@ -465,28 +465,8 @@ void checkExistingFile(const std::string& path) {
 }
 
 void checkDatabase(Database& db) {
-  const std::string& path = db.path();
-  try {
-    {
-      Statement check = db.prepare("PRAGMA quick_check");
-      std::string first = check.step() ? check.columnText(0) : std::string("no result");
-      if (first != "ok") refuse(path, "database fails quick_check (" + first + ")");
-    }
-    auto appId = static_cast<std::int32_t>(db.queryInt("PRAGMA application_id"));
-    auto version = db.queryInt("PRAGMA user_version");
-    if (appId != 0 && appId != store::kApplicationId) {
-      char hex[16];
-      std::snprintf(hex, sizeof hex, "0x%08x", static_cast<unsigned>(appId));
-      refuse(path, std::string("not a cpmgw store (application_id ") + hex + ")");
-    }
-    if (appId == 0 && (version != 0 || db.queryInt("SELECT count(*) FROM sqlite_schema") != 0))
-      refuse(path, "a SQLite database of another application (no cpmgw application_id)");
-    if (version > store::latestSchemaVersion())
-      refuse(path, "database schema version " + std::to_string(version) + " is newer than this cpmgw supports (" +
-                       std::to_string(store::latestSchemaVersion()) + ")");
-  } catch (const SqliteError& e) {
-    refuse(path, std::string("cannot be read as a SQLite database (") + e.what() + ")");
-  }
+  auto problem = store::databaseProblem(db, store::kApplicationId, store::latestSchemaVersion(), "cpmgw store");
+  if (!problem.empty()) refuse(db.path(), problem);
 }
 
 // ---------------------------------------------------------------------------------------------------
