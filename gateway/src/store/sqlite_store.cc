@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -393,17 +394,24 @@ class ReaderPool {
 //
 // The WAL starts again from its beginning only when a writer finds every frame copied, which under
 // steady writing the checkpointer never achieves alone (new frames arrive while it copies): the WAL
-// would grow without end. So at kWriterPages the writer finishes the job itself, between two
-// transactions: by then the checkpointer has copied all but the newest frames, so this costs little,
-// and the next transaction reuses the WAL from its start. The WAL stays under about 64 MiB.
+// would grow without end. So once the WAL holds kResetPages, the checkpointer copies again, a few passes
+// at most, until fewer than kNearlyDone frames are left (each pass only has the frames written during
+// the last), and then asks the writer to copy that rest itself, between two transactions, which takes
+// it a moment; the next transaction reuses the WAL from its start. At kWriterPages the writer does so
+// whatever is left (the checkpointer fell behind): the WAL stays under about 64 MiB.
 
 class Checkpointer {
  public:
   static constexpr int kPages = 1000;               // start a checkpoint when the WAL holds this many pages
-  static constexpr int kWriterPages = 16 * kPages;  // the writer completes the checkpoint (see above)
+  static constexpr int kResetPages = 4 * kPages;    // then bring the WAL back to its start (see above)
+  static constexpr int kNearlyDone = 200;           // frames left for the writer to copy
+  static constexpr int kWriterPages = 16 * kPages;  // the writer copies the rest however much it is
 
   explicit Checkpointer(const std::string& path) : db_(path, SQLITE_OPEN_READWRITE) {
     db_.setBusyTimeout(kBusyTimeoutMs);
+    // A connection finds out that the file is in WAL mode when it first reads it; until then a checkpoint
+    // through it does nothing at all (and says so only by reporting -1 frames).
+    db_.queryInt("PRAGMA user_version");
     thread_ = std::thread([this] { run(); });
   }
   ~Checkpointer() {
@@ -417,8 +425,11 @@ class Checkpointer {
   // sqlite3_wal_hook callback of the writer connection (it replaces SQLite's own automatic checkpoint):
   // after every commit, with the WAL's size in pages.
   static int onCommit(void* self, sqlite3* writer, const char*, int pages) {
-    if (pages >= kWriterPages) sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-    if (pages >= kPages) static_cast<Checkpointer*>(self)->request();
+    auto* checkpointer = static_cast<Checkpointer*>(self);
+    if (checkpointer->nearlyDone_.exchange(false) || pages >= kWriterPages)
+      sqlite3_wal_checkpoint_v2(writer, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    else if (pages >= kPages)
+      checkpointer->request();
     return SQLITE_OK;
   }
 
@@ -439,9 +450,22 @@ class Checkpointer {
         if (stopping_) return;
         requested_ = false;
       }
-      int rc = sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-      if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-        logger().warning("WAL checkpoint of %s failed: %s", db_.path(), std::string(sqlite3_errmsg(db_.handle())));
+      // At most a few passes: a writer as fast as the copying would keep this going for ever. The rest is
+      // then what arrived during the last pass, the least there can be.
+      for (int pass = 0; pass < 4; ++pass) {
+        int logged = 0, copied = 0;
+        int rc = sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied);
+        if (rc != SQLITE_OK) {
+          if (rc != SQLITE_BUSY)
+            logger().warning("WAL checkpoint of %s failed: %s", db_.path(), std::string(sqlite3_errmsg(db_.handle())));
+          break;
+        }
+        if (logged < kResetPages) break;
+        if (logged - copied < kNearlyDone || pass == 3) {
+          nearlyDone_ = true;
+          break;
+        }
+      }
     }
   }
 
@@ -450,6 +474,7 @@ class Checkpointer {
   std::condition_variable wake_;
   bool requested_ = false;
   bool stopping_ = false;
+  std::atomic<bool> nearlyDone_{false};  // set here, taken by the writer's next commit
   std::thread thread_;
 };
 
