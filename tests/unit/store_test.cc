@@ -612,6 +612,26 @@ TEST_F(StoreTest, NextDueIsTheEarliestLeasableMessage) {
   EXPECT_EQ(store_->nextDue({"sip"}), std::nullopt);
 }
 
+TEST_F(StoreTest, CheckpointsCopyTheWalIntoTheDatabaseAndKeepItBounded) {
+  // 96 MiB of bodies in many commits: far beyond the point (64 MiB) where the writer copies whatever
+  // the checkpointer left and the WAL starts again from its beginning.
+  const std::string body(64 * 1024, 'w');
+  std::atomic<int> stored{0};
+  for (int i = 0; i < 1536; ++i) {
+    Message m = message("sip:a", "tel:" + std::to_string(i));
+    m.body = body;
+    store_->enqueue(std::move(m), 0, [&stored](EnqueueResult r) {
+      if (r.status == EnqueueResult::Status::Stored) ++stored;
+    });
+    if (i % 64 == 63) store_->flush();  // many commits, as under steady load
+  }
+  store_->flush();
+  EXPECT_EQ(stored.load(), 1536);
+  auto wal = fs::file_size(options_.path + "-wal");
+  EXPECT_LT(wal, 72u << 20) << "the WAL keeps growing instead of starting again";
+  EXPECT_GT(fs::file_size(options_.path), 32u << 20) << "checkpoints copy nothing into the database";
+}
+
 TEST_F(StoreTest, GroupCommitCompletesEveryCallbackExactlyOnce) {
   constexpr int kThreads = 64;
   constexpr int kPerThread = 200;
