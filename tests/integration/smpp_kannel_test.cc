@@ -120,6 +120,11 @@ class SmppKannel : public ::testing::Test {
     ASSERT_TRUE(gw.waitForLog("kannel@127.0.0.1:", 20s)) << gw.log() << readFile(dir.file("bearerbox.log"));
     ASSERT_TRUE(gw.waitForLog("bound as transceiver")) << gw.log();
     smsbox = std::make_unique<Background>(program("smsbox"), std::vector<std::string>{confPath});
+    // smsbox opens its HTTP port before it has connected to bearerbox, and a sendsms in between makes it
+    // panic (conn.c: lock_out: conn != NULL): wait until it says it is connected.
+    ASSERT_TRUE(eventually(
+        [&] { return readFile(dir.file("smsbox.log")).find("Connected to bearerbox") != std::string::npos; }, 20s))
+        << readFile(dir.file("smsbox.log"));
     ASSERT_TRUE(eventually([&] { return httpGet(sendsmsPort, "/").first != 0; }, 20s))
         << readFile(dir.file("smsbox.log"));
   }
@@ -130,8 +135,7 @@ class SmppKannel : public ::testing::Test {
       EXPECT_EQ(gw.stop(), 0) << gw.log();
     }
   }
-  // smsbox answers its HTTP port before it is connected to bearerbox and drops requests until then: try again
-  // while there is no HTTP answer or a 5xx one.
+  // Tries again while there is no HTTP answer or a 5xx one (bearerbox not ready to route yet).
   std::pair<int, std::string> sendsms(const std::string& text) {
     std::pair<int, std::string> r;
     eventually(
