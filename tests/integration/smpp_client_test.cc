@@ -1,6 +1,5 @@
 // cpmgw's SMPP client role against a real SMSC that is not our code: the npm `smpp` package (smpp/smsc.js).
 #include <Poco/JSON/Array.h>
-#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
 #include <set>
@@ -11,20 +10,6 @@
 
 namespace cpmgw::test {
 namespace {
-
-Json json(const HttpAnswer& a) {
-  return Poco::JSON::Parser().parse(a.body).extract<Json>();
-}
-
-std::string hexOf(const std::string& bytes) {
-  static const char* k = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += k[c >> 4];
-    out += k[c & 15];
-  }
-  return out;
-}
 
 std::string cpim(const std::string& from, const std::string& to, const std::string& text, const std::string& id,
                  const std::string& disposition) {
@@ -94,30 +79,10 @@ class SmppClient : public ::testing::Test {
   bool sippAvailable() { return runProgram("sipp", {"-v"}).output.find("SIPp") != std::string::npos; }
   // One MESSAGE into the gateway through its SIP side.
   int sipMessage(const std::string& from, const std::string& to, const std::string& body) {
-    auto scenario = sippScenario("message.xml", {{"EXPECT", "202"}, {"BODY", body}}, dir);
-    auto r = runProgram("sipp", {"127.0.0.1:" + std::to_string(gw->sipPort()),
-                                 "-sf",
-                                 scenario,
-                                 "-m",
-                                 "1",
-                                 "-i",
-                                 "127.0.0.1",
-                                 "-p",
-                                 std::to_string(freePort()),
-                                 "-nostdin",
-                                 "-timeout",
-                                 "15s",
-                                 "-key",
-                                 "from",
-                                 from,
-                                 "-key",
-                                 "to",
-                                 to,
-                                 "-key",
-                                 "content_type",
-                                 "message/cpim"});
-    lastSipp = r.output;
-    return r.exitCode;
+    SipPeers peers{"127.0.0.1:" + std::to_string(gw->sipPort()), dir, {}};
+    int rc = peers.sendMessage(from, to, body);
+    lastSipp = peers.lastOutput;
+    return rc;
   }
 
   TempDir dir;

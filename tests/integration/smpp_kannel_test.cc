@@ -1,7 +1,6 @@
 // Kannel (bearerbox + smsbox, Debian's kannel) as an ESME bound to cpmgw's SMPP server: an SMS sent through
 // Kannel's sendsms HTTP interface reaches a CPM device (SIPp) as a MESSAGE.
 #include <Poco/JSON/Array.h>
-#include <Poco/JSON/Parser.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
@@ -13,10 +12,6 @@
 
 namespace cpmgw::test {
 namespace {
-
-Json json(const HttpAnswer& a) {
-  return Poco::JSON::Parser().parse(a.body).extract<Json>();
-}
 
 bool haveProgram(const std::string& name) {
   return runProgram("sh", {"-c", "command -v " + name + " || test -x /usr/sbin/" + name}).exitCode == 0;

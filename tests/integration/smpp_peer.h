@@ -193,6 +193,22 @@ class SmppPeer {
   std::vector<std::string> lines_;
 };
 
+// The JSON object of an admin API answer.
+inline Json json(const HttpAnswer& a) {
+  return Poco::JSON::Parser().parse(a.body).extract<Json>();
+}
+
+// Octets as lowercase hex, the way the SMPP peers report short_message and message_payload.
+inline std::string hexOf(const std::string& bytes) {
+  static const char* k = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += k[c >> 4];
+    out += k[c & 15];
+  }
+  return out;
+}
+
 // Builds a command object: cmd("bind", {{"id","a"}, ...}) with string values; numbers and objects via set().
 inline Json command(const std::string& name, const std::map<std::string, Poco::Dynamic::Var>& fields = {}) {
   Json c = new Poco::JSON::Object;

@@ -1,6 +1,5 @@
 // cpmgw's SMPP server role against a real ESME that is not our code: the npm `smpp` package (smpp/esme.js).
 #include <Poco/JSON/Array.h>
-#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
 #include "harness.h"
@@ -8,20 +7,6 @@
 
 namespace cpmgw::test {
 namespace {
-
-Json json(const HttpAnswer& a) {
-  return Poco::JSON::Parser().parse(a.body).extract<Json>();
-}
-
-std::string hexOf(const std::string& bytes) {
-  static const char* k = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += k[c >> 4];
-    out += k[c & 15];
-  }
-  return out;
-}
 
 // A PDU in hex from its parts: command_length is computed.
 std::string pduHex(std::uint32_t commandId, std::uint32_t seq, const std::string& body, std::uint32_t status = 0,

@@ -1,6 +1,5 @@
 // SMS <-> CPM end to end: an ESME (npm smpp) and a CPM device (SIPp) on either side of cpmgw.
 #include <Poco/JSON/Array.h>
-#include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
 #include "harness.h"
@@ -8,20 +7,6 @@
 
 namespace cpmgw::test {
 namespace {
-
-Json json(const HttpAnswer& a) {
-  return Poco::JSON::Parser().parse(a.body).extract<Json>();
-}
-
-std::string hexOf(const std::string& bytes) {
-  static const char* k = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += k[c >> 4];
-    out += k[c & 15];
-  }
-  return out;
-}
 
 std::string unhex(const std::string& h) {
   std::string out;
