@@ -1,7 +1,6 @@
 // Load generator for the crash-safety test: writes to the store at argv[1] from several threads until it
 // is killed. Every completed write is reported on stdout as one line, "E <id>" once an enqueue committed
 // and "A <id>" once an ack committed, so the parent knows exactly what the store has promised.
-#include <openssl/sha.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,23 +14,11 @@
 #include <vector>
 
 #include "cpmgw/store.h"
+#include "crash_body.h"
 
 namespace {
 
 using namespace cpmgw;
-
-// The body of a message is a function of its id alone (the parent recomputes it): 1..4096 bytes
-// expanded from SHA-256(id). Must match bodyFor() in store_crash_test.cc.
-std::string bodyFor(const std::string& id) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(id.data()), id.size(), digest);
-  std::size_t length = 1 + ((static_cast<std::size_t>(digest[0]) << 8 | digest[1]) % 4096);
-  std::string body(length, '\0');
-  for (std::size_t i = 0; i < length; ++i)
-    body[i] =
-        static_cast<char>(digest[i % SHA256_DIGEST_LENGTH] ^ static_cast<unsigned char>(i / SHA256_DIGEST_LENGTH));
-  return body;
-}
 
 // One write(2) per line: a pipe write below PIPE_BUF is atomic, so a kill never leaves half a line.
 void report(char kind, const std::string& id) {
@@ -99,7 +86,7 @@ int main(int argc, char** argv) {
         m.from = "sip:producer" + std::to_string(p) + "@crash.test";
         m.to = "tel:+1555" + std::to_string(rng() % 50);
         m.contentType = "application/octet-stream";
-        m.body = bodyFor(m.id);
+        m.body = crashBodyFor(m.id);
         m.ingress = "crash";
         m.egress = "loopback";
         m.externalIds = {{"crash", m.id}};

@@ -2,7 +2,6 @@
 // point, several times over the same database. Everything the child was told is committed must be there
 // afterwards, byte for byte, and the file must pass SQLite's integrity check.
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -17,6 +16,7 @@
 #include <string>
 
 #include "cpmgw/store.h"
+#include "crash_body.h"
 
 #ifndef CPMGW_CRASH_CHILD
 #error "CPMGW_CRASH_CHILD must name the store_crash_child binary"
@@ -26,18 +26,6 @@ namespace cpmgw {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Must match bodyFor() in store_crash_child.cc.
-std::string bodyFor(const std::string& id) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(id.data()), id.size(), digest);
-  std::size_t length = 1 + ((static_cast<std::size_t>(digest[0]) << 8 | digest[1]) % 4096);
-  std::string body(length, '\0');
-  for (std::size_t i = 0; i < length; ++i)
-    body[i] =
-        static_cast<char>(digest[i % SHA256_DIGEST_LENGTH] ^ static_cast<unsigned char>(i / SHA256_DIGEST_LENGTH));
-  return body;
-}
 
 struct ChildRun {
   std::string output;  // everything the child wrote to stdout
@@ -148,7 +136,7 @@ Check inspect(const std::string& db) {
     std::string id(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
     auto* data = static_cast<const char*>(sqlite3_column_blob(stmt, 1));
     std::string body(data ? data : "", static_cast<std::size_t>(sqlite3_column_bytes(stmt, 1)));
-    if (body != bodyFor(id)) check.badRows.push_back(id);
+    if (body != crashBodyFor(id)) check.badRows.push_back(id);
   }
   sqlite3_finalize(stmt);
   sqlite3_close(conn);
@@ -203,7 +191,7 @@ TEST(StoreCrash, CommittedWritesSurviveSigkillUnderLoad) {
       for (const auto& id : enqueued) {
         auto m = store->get(id);
         ASSERT_TRUE(m) << "acknowledged enqueue lost: " << id;
-        ASSERT_EQ(m->body, bodyFor(id)) << id;
+        ASSERT_EQ(m->body, crashBodyFor(id)) << id;
       }
       for (const auto& id : acked) {
         auto m = store->get(id);
