@@ -172,10 +172,7 @@ void Dispatcher::handOut(Adapter& adapter, EgressCounters& counters, StoredMessa
   if (now - message.createdAt > options_.maxAgeMs) {
     ++counters.failed;
     logger().notice("message %s to %s expired before delivery via %s", message.id, message.to, adapter.name());
-    store_.fail(message.id, "expired: older than max_age before delivery", [this, &counters](WriteResult) {
-      --counters.inFlight;
-      wake();
-    });
+    store_.fail(message.id, "expired: older than max_age before delivery", recorded(counters));
     if (finalHook_) finalHook_(message, DeliveryOutcome::failed("expired before delivery"));
     return;
   }
@@ -213,13 +210,17 @@ void Dispatcher::leased(StoredMessage message) {
   handOut(*it->second, counters, std::move(message), nowMs());
 }
 
-void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters, DeliveryOutcome outcome) {
-  auto done = [this, &counters](WriteResult r) {
+std::function<void(WriteResult)> Dispatcher::recorded(EgressCounters& counters) {
+  return [this, &counters](WriteResult r) {
     if (r.status != WriteResult::Status::Ok && r.status != WriteResult::Status::Conflict)
       logger().error("recording an outcome failed: %s", r.error);
     --counters.inFlight;
     wake();
   };
+}
+
+void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters, DeliveryOutcome outcome) {
+  auto done = recorded(counters);
   TimeMs now = nowMs();
   switch (outcome.kind) {
     case DeliveryOutcome::Kind::Delivered:

@@ -74,6 +74,8 @@ class Dispatcher final : private LeaseSink {
   void release(const std::string& egress) override;
   void leased(StoredMessage message) override;
   void complete(const StoredMessage& message, EgressCounters& counters, DeliveryOutcome outcome);
+  // The store callback for an outcome's write: the message leaves the in-flight count.
+  std::function<void(WriteResult)> recorded(EgressCounters& counters);
 
   Store& store_;
   Options options_;
