@@ -7,11 +7,13 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 
 #include "cpmgw/config.h"
 
@@ -252,8 +254,11 @@ TEST_F(StoreTest, LeaseReturnsLeasedMessagesWithHistory) {
 // A sink that reserves room for `room` messages of egress "sms" and records what it is handed.
 class RecordingSink : public LeaseSink {
  public:
-  explicit RecordingSink(int room) : room_(room) {}
+  // `onReserve` runs first in every reserve(), on the writer thread.
+  explicit RecordingSink(int room, std::function<void()> onReserve = {})
+      : room_(room), onReserve_(std::move(onReserve)) {}
   std::optional<TimeMs> reserve(const std::string& egress) override {
+    if (onReserve_) onReserve_();
     std::lock_guard lock(mutex_);
     if (egress != "sms" || room_ == 0) return std::nullopt;
     --room_;
@@ -281,6 +286,7 @@ class RecordingSink : public LeaseSink {
  private:
   std::mutex mutex_;
   int room_;
+  std::function<void()> onReserve_;
   int reserved_ = 0;
   std::vector<StoredMessage> handed_;
 };
@@ -348,6 +354,46 @@ TEST_F(StoreTest, AReservationIsReleasedWhenTheEnqueueFails) {
   reopen();
   EXPECT_EQ(store_->recover(0), 1u);  // the sink's lease did not outlive the process
   EXPECT_EQ(stateOf("taken"), MessageState::Queued);
+}
+
+TEST_F(StoreTest, ABatchRunAgainAfterAFailedOperationKeepsOneReservationPerMessage) {
+  Message taken = message("x", "y");
+  taken.id = "taken";
+  enqueueId(taken);
+  // The first reservation holds the writer until the next two enqueues are pending, so that those two
+  // share one batch: the second fails, the batch is rolled back and runs again with savepoints.
+  std::promise<void> entered, gate;
+  auto open = gate.get_future().share();
+  bool first = true;
+  RecordingSink sink(5, [&] {
+    if (!std::exchange(first, false)) return;
+    entered.set_value();
+    open.wait();
+  });
+  store_->setLeaseSink(&sink);
+  std::promise<EnqueueResult> holder, kept, clashed;
+  store_->enqueue(message("p", "q"), 0, [&](EnqueueResult r) { holder.set_value(std::move(r)); });
+  entered.get_future().wait();
+  Message clash = message("a", "2");
+  clash.id = "taken";
+  store_->enqueue(message("a", "1"), 0, [&](EnqueueResult r) { kept.set_value(std::move(r)); });
+  store_->enqueue(clash, 0, [&](EnqueueResult r) { clashed.set_value(std::move(r)); });
+  gate.set_value();
+
+  EXPECT_TRUE(holder.get_future().get().leased);
+  auto k = kept.get_future().get();
+  EXPECT_EQ(k.status, EnqueueResult::Status::Stored);
+  EXPECT_TRUE(k.leased);
+  auto c = clashed.get_future().get();
+  EXPECT_EQ(c.status, EnqueueResult::Status::Error);
+  EXPECT_NE(c.error.find("UNIQUE"), std::string::npos) << c.error;
+  store_->flush();
+  EXPECT_EQ(sink.reserved(), 2);
+  ASSERT_EQ(sink.handed().size(), 2u);
+  EXPECT_EQ(sink.handed()[1].id, k.id);
+  EXPECT_EQ(stateOf(k.id), MessageState::Leased);
+  EXPECT_EQ(store_->get("taken")->to, "y");
+  store_->setLeaseSink(nullptr);
 }
 
 TEST_F(StoreTest, LeaseRespectsDueTimeEgressFilterAndCount) {
