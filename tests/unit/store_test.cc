@@ -742,6 +742,22 @@ TEST_F(StoreTest, DestructionCommitsPendingWritesAndRunsTheirCallbacks) {
   EXPECT_TRUE(store_->get("m" + std::to_string(kCount - 1)));
 }
 
+TEST_F(StoreTest, AFailedSyncFailsTheOperationsAndRefusesLaterWritesUntilReopened) {
+  // The WAL is synced through a descriptor of its own, opened at the first sync: with the file gone
+  // from the directory that open fails, as a failed fdatasync would, and nothing may be acknowledged.
+  ASSERT_TRUE(fs::remove(options_.path + "-wal"));
+  auto first = enqueue(message("a", "1"));
+  EXPECT_EQ(first.status, EnqueueResult::Status::Error);
+  EXPECT_NE(first.error.find("cannot sync"), std::string::npos) << first.error;
+  auto later = enqueue(message("a", "2"));
+  EXPECT_EQ(later.status, EnqueueResult::Status::Error);
+  EXPECT_NE(later.error.find("refused until restart"), std::string::npos) << later.error;
+  EXPECT_THROW(store_->flush(), StoreError);
+
+  reopen();
+  EXPECT_EQ(enqueue(message("a", "3")).status, EnqueueResult::Status::Stored);
+}
+
 TEST_F(StoreTest, CallbacksMayQueueWritesButNotWaitForThem) {
   std::promise<std::string> outcome;
   store_->enqueue(message("a", "b"), 0, [&](EnqueueResult r) {

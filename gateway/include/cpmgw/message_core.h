@@ -28,7 +28,7 @@ struct SubmitResult {
 
 class MessageCore : public AdapterSink {
  public:
-  // `wake` is called (from the store's writer thread) after a message becomes due, so the dispatcher
+  // `wake` is called (from the store's sync thread) after a message becomes due, so the dispatcher
   // can lease it without waiting for its next poll.
   MessageCore(Store& store, Router router, std::size_t maxPendingWrites, std::function<void()> wake);
 

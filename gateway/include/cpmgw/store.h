@@ -1,8 +1,8 @@
 // The durable store: messages, their state history, external ids, and the delivery queue.
 //
 // Writes go through one writer thread that batches whatever is pending into one transaction (group
-// commit) and completes each caller's callback only after that transaction is committed to disk.
-// Callbacks run on the writer thread: they must be short and must not call back into the store
+// commit); each caller's callback completes only after that transaction is on disk. Callbacks run on
+// the store's sync thread, in commit order: they must be short and must not call back into the store
 // synchronously (post elsewhere if more work follows). Reads use their own connections.
 #pragma once
 
@@ -71,7 +71,8 @@ class LeaseSink {
   virtual std::optional<TimeMs> reserve(const std::string& egress) = 0;
   // The reserved message was not stored after all (a duplicate, an error, a failed commit).
   virtual void release(const std::string& egress) = 0;
-  // Writer thread, after the commit: the message, leased, to hand out. Must not block or wait for the store.
+  // Sync thread, once the commit is on disk: the message, leased, to hand out. Must not block or wait for
+  // the store.
   virtual void leased(StoredMessage message) = 0;
 };
 
@@ -79,7 +80,7 @@ class Store {
  public:
   struct Options {
     std::string path;             // database file; created with its directory when missing
-    bool synchronousFull = true;  // synchronous=FULL (always in production; tests may not lower it either)
+    bool synchronousFull = true;  // every commit on disk before it completes (always; tests keep it too)
     std::size_t maxBatch = 1024;  // most operations in one group commit
     std::size_t readers = 4;      // read connections in the pool
   };
@@ -126,7 +127,7 @@ class Store {
   virtual WriteResult remove(const std::string& id, const std::string& detail) = 0;
 
   // Makes every Queued message to `to` for `egress` due at `dueAt` (a CPM user registered: deferred messages
-  // go now). `done` gets how many; it runs on the writer thread.
+  // go now). `done` gets how many; it runs on the store's sync thread.
   virtual void reschedule(const std::string& to, const std::string& egress, TimeMs dueAt,
                           std::function<void(std::size_t)> done) = 0;
   // Fails every Queued message created before `createdBefore` (max_age for messages that never became

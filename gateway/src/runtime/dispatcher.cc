@@ -1,6 +1,7 @@
 #include "runtime/dispatcher.h"
 
 #include <Poco/Logger.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <random>
@@ -110,6 +111,7 @@ bool Dispatcher::stop(std::chrono::milliseconds deadline) {
 }
 
 void Dispatcher::run() {
+  pthread_setname_np(pthread_self(), "cpmgw-dispatch");
   TimeMs nextRecover = 0;
   std::vector<std::string> names;
   for (auto& [name, adapter] : egresses_) names.push_back(name);

@@ -427,7 +427,7 @@ struct SipEndpoint::Impl {
       }
     }
     self.core_.submit(std::move(m), [this, pending, callId, from, to, peer](SubmitResult r) {
-      // The store's writer thread: answer from the SIP loop.
+      // The store's sync thread: answer from the SIP loop.
       self.loop_.post([this, pending, r, callId, from, to, peer] {
         switch (r.status) {
           case SubmitResult::Status::Accepted:

@@ -1,5 +1,6 @@
 #include "sip/sofia_loop.h"
 
+#include <pthread.h>
 #include <sofia-sip/su.h>
 #include <sofia-sip/su_wait.h>
 #include <sys/eventfd.h>
@@ -58,6 +59,7 @@ void SofiaLoop::start(const std::function<void(su_root_s*)>& init) {
   auto started = std::make_shared<std::promise<void>>();
   auto result = started->get_future();
   thread_ = std::thread([this, init, started] {
+    pthread_setname_np(pthread_self(), "cpmgw-sip");
     bool reported = false;
     auto report = [&](std::exception_ptr error) {
       if (reported) return;

@@ -1,10 +1,14 @@
-// The SQLite implementation of Store: one writer thread doing group commit, a pool of read-only
-// connections for queries.
+// The SQLite implementation of Store: one writer thread doing group commit, a sync thread that makes
+// the commits durable and completes them, a checkpointer thread, and a pool of read-only connections
+// for queries.
 #include <Poco/Logger.h>
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
@@ -483,6 +487,90 @@ class Checkpointer {
 };
 
 // ---------------------------------------------------------------------------------------------------
+// Making commits durable beside the writer. The writer connection commits with synchronous=NORMAL:
+// the commit writes its frames to the WAL and returns without syncing. The writer hands the batch
+// here and applies the next one meanwhile; this thread syncs the WAL once (fdatasync, which covers
+// every frame written before it started) for all the batches that came in, and only then completes
+// their operations in order: no acknowledgement goes out before its commit is on disk, as with
+// synchronous=FULL, but the writer no longer stops for the disk. A crash loses at most commits that
+// nobody was told about; SQLite keeps the database consistent (WAL checksums), and its checkpoints
+// still sync the WAL before copying it. A failed fdatasync leaves it unknown what reached the disk: the
+// operations fail and the store refuses every later write until the gateway is restarted.
+
+class Syncer {
+ public:
+  Syncer(std::string walPath, bool sync) : walPath_(std::move(walPath)), sync_(sync) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Syncer() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();  // completes everything handed over first
+    if (fd_ >= 0) ::close(fd_);
+  }
+  // Writer thread, after the commit (or its failure): complete `batch` once the WAL is synced.
+  void committed(std::vector<std::unique_ptr<Op>> batch) {
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& op : batch) pending_.push_back(std::move(op));
+    }
+    wake_.notify_one();
+  }
+  // Why writes are refused: "" while the disk has taken every sync.
+  std::string broken() {
+    std::lock_guard lock(mutex_);
+    return broken_;
+  }
+  std::thread::id threadId() const { return thread_.get_id(); }
+
+ private:
+  void run() {
+    pthread_setname_np(pthread_self(), "cpmgw-sync");
+    std::vector<std::unique_ptr<Op>> batch;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+        if (pending_.empty()) return;  // stopping, and nothing left
+        batch.swap(pending_);
+      }
+      std::string error = broken();
+      if (error.empty() && !(error = sync()).empty()) {
+        logger().critical("%s", error);
+        std::lock_guard lock(mutex_);
+        broken_ = error + "; writes are refused until restart";
+      }
+      if (!error.empty())
+        for (auto& op : batch) op->failed(error);
+      for (auto& op : batch) op->complete();
+      batch.clear();
+    }
+  }
+  std::string sync() {
+    if (!sync_) return {};
+    // Opened on the first sync: by then the writer has committed, so the file exists. Any descriptor of
+    // the file will do: fdatasync flushes the file, whoever wrote it.
+    if (fd_ < 0) fd_ = ::open(walPath_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0 || ::fdatasync(fd_) != 0)
+      return "cannot sync " + walPath_ + ": " + std::strerror(errno) + "; the last commits may not be on disk";
+    return {};
+  }
+
+  const std::string walPath_;
+  const bool sync_;
+  int fd_ = -1;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::unique_ptr<Op>> pending_;
+  std::string broken_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+// ---------------------------------------------------------------------------------------------------
 // Opening: refuse anything that is not a healthy cpmgw store we understand, before writing a byte.
 
 [[noreturn]] void refuse(const std::string& path, const std::string& reason) {
@@ -575,6 +663,7 @@ class SqliteStore final : public Store {
   std::unique_ptr<Database> writer_;
   std::unique_ptr<ReaderPool> readers_;
   std::unique_ptr<Checkpointer> checkpointer_;
+  std::unique_ptr<Syncer> syncer_;
   LeaseSink* sink_ = nullptr;  // writer thread only
 
   std::mutex mutex_;
@@ -613,7 +702,8 @@ SqliteStore::SqliteStore(const Options& options) : options_(options) {
   try {
     std::string mode = writer_->queryText("PRAGMA journal_mode = WAL");
     if (mode != "wal") refuse(path, "cannot switch to WAL journal mode (got " + mode + ")");
-    writer_->exec(options_.synchronousFull ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+    // Durable all the same when synchronousFull: the Syncer syncs the WAL before anything completes.
+    writer_->exec("PRAGMA synchronous = NORMAL");
     writer_->exec("PRAGMA foreign_keys = ON");
     // 16 MiB instead of SQLite's 2 MiB: index pages touched by a large batch stay cached between commits
     // (filling a store with 100k messages took about half the time).
@@ -625,6 +715,7 @@ SqliteStore::SqliteStore(const Options& options) : options_(options) {
     readers_ = std::make_unique<ReaderPool>(path, options_.readers);
     checkpointer_ = std::make_unique<Checkpointer>(path);
     sqlite3_wal_hook(writer_->handle(), &Checkpointer::onCommit, checkpointer_.get());
+    syncer_ = std::make_unique<Syncer>(path + "-wal", options_.synchronousFull);
   } catch (const SqliteError& e) {
     throw StoreError(path + ": " + e.what());
   }
@@ -637,8 +728,10 @@ SqliteStore::~SqliteStore() {
     stopping_ = true;
   }
   wake_.notify_one();
-  // The writer drains everything still pending before it exits: no callback is dropped.
+  // The writer drains everything still pending before it exits, the syncer all it was handed: no
+  // callback is dropped.
   thread_.join();
+  syncer_.reset();
   checkpointer_.reset();
   readers_.reset();
   writer_.reset();
@@ -660,7 +753,7 @@ void SqliteStore::submitAsync(Fn fn, std::function<void(Result)> done) {
 template <class Result, class Fn>
 Result SqliteStore::submitAndWait(const char* what, Fn fn) {
   // From a callback this would wait for the very thread it runs on.
-  if (std::this_thread::get_id() == thread_.get_id())
+  if (std::this_thread::get_id() == syncer_->threadId())
     throw std::logic_error(std::string("Store::") + what + " called from a store callback");
   auto op = std::make_unique<WaitOp<Result, Fn>>(std::move(fn));
   auto future = op->future();
@@ -683,7 +776,7 @@ void SqliteStore::writerLoop() {
       }
     }
     runBatch(batch);
-    for (auto& op : batch) op->complete();
+    syncer_->committed(std::move(batch));
     batch.clear();
   }
 }
@@ -694,6 +787,10 @@ void SqliteStore::writerLoop() {
 // stays that operation's own.
 void SqliteStore::runBatch(std::vector<std::unique_ptr<Op>>& batch) {
   Database& db = *writer_;
+  if (auto broken = syncer_->broken(); !broken.empty()) {
+    for (auto& op : batch) op->failed(broken);
+    return;
+  }
   try {
     if (applyTogether(batch)) return;
     store::Transaction tx(db, "BEGIN IMMEDIATE");
@@ -725,7 +822,7 @@ bool SqliteStore::applyTogether(std::vector<std::unique_ptr<Op>>& batch) {
     for (; applied < batch.size(); ++applied) batch[applied]->apply();
   } catch (const std::exception&) {
     for (std::size_t i = 0; i <= applied; ++i) batch[i]->undo();  // the one that threw included
-    return false;                                                   // tx rolls back
+    return false;                                                 // tx rolls back
   }
   tx.commit();
   return true;
@@ -1118,7 +1215,8 @@ void SqliteStore::enqueue(Message message, TimeMs dueAt, std::function<void(Enqu
 
 void SqliteStore::setLeaseSink(LeaseSink* sink) {
   // On the writer thread between two operations: an enqueue that reserved with the old sink completes
-  // with it before this returns (it is earlier in the same batch or in an earlier one).
+  // with it before this returns (it is earlier in the same batch or in an earlier one, and the sync
+  // thread completes in commit order).
   submitAndWait<bool>("set lease sink", [this, sink] {
     sink_ = sink;
     return true;
