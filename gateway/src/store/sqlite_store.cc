@@ -15,10 +15,8 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <future>
 #include <mutex>
-#include <optional>
 #include <thread>
 #include <tuple>
 
@@ -501,9 +499,7 @@ class Checkpointer {
 
 class Syncer {
  public:
-  // `onIdle` runs (on the sync thread) when a sync ended and nothing more waits for one.
-  Syncer(std::string walPath, bool sync, std::function<void()> onIdle)
-      : walPath_(std::move(walPath)), sync_(sync), onIdle_(std::move(onIdle)) {
+  Syncer(std::string walPath, bool sync) : walPath_(std::move(walPath)), sync_(sync) {
     thread_ = std::thread([this] { run(); });
   }
   ~Syncer() {
@@ -520,12 +516,9 @@ class Syncer {
     {
       std::lock_guard lock(mutex_);
       for (auto& op : batch) pending_.push_back(std::move(op));
-      busy_ = true;
     }
     wake_.notify_one();
   }
-  // Neither syncing nor holding commits for the next sync.
-  bool idle() const { return !busy_; }
   // Why writes are refused: "" while the disk has taken every sync.
   std::string broken() {
     std::lock_guard lock(mutex_);
@@ -550,13 +543,6 @@ class Syncer {
         std::lock_guard lock(mutex_);
         broken_ = error + "; writes are refused until restart";
       }
-      bool idle;
-      {
-        std::lock_guard lock(mutex_);
-        idle = pending_.empty();
-        busy_ = !idle;
-      }
-      if (idle) onIdle_();
       if (!error.empty())
         for (auto& op : batch) op->failed(error);
       for (auto& op : batch) op->complete();
@@ -575,8 +561,6 @@ class Syncer {
 
   const std::string walPath_;
   const bool sync_;
-  const std::function<void()> onIdle_;
-  std::atomic<bool> busy_{false};
   int fd_ = -1;
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -653,12 +637,10 @@ class SqliteStore final : public Store {
   template <class Result, class Fn>
   Result submitAndWait(const char* what, Fn fn);
   void writerLoop();
-  // Applies batch[first..] in the open transaction `tx` (begun when there is none): true. When an
-  // operation throws, rolls `tx` back and undoes every operation of the batch: false.
-  bool applyTogether(std::vector<std::unique_ptr<Op>>& batch, std::size_t first, std::optional<store::Transaction>& tx);
-  // Commits `tx` (`together`), or runs the batch again with a savepoint per operation; fails the batch
-  // when that does not commit or the store refuses writes.
-  void commit(std::vector<std::unique_ptr<Op>>& batch, std::optional<store::Transaction>& tx, bool together);
+  void runBatch(std::vector<std::unique_ptr<Op>>& batch);
+  // Applies the whole batch in one transaction and commits: true. When an operation throws, rolls the
+  // batch back and undoes what was applied: false.
+  bool applyTogether(std::vector<std::unique_ptr<Op>>& batch);
 
   // Writer-thread helpers (run inside the batch transaction).
   std::optional<Row> findRow(const std::string& id);
@@ -733,10 +715,7 @@ SqliteStore::SqliteStore(const Options& options) : options_(options) {
     readers_ = std::make_unique<ReaderPool>(path, options_.readers);
     checkpointer_ = std::make_unique<Checkpointer>(path);
     sqlite3_wal_hook(writer_->handle(), &Checkpointer::onCommit, checkpointer_.get());
-    syncer_ = std::make_unique<Syncer>(path + "-wal", options_.synchronousFull, [this] {
-      { std::lock_guard lock(mutex_); }  // the writer is waiting or sees idle() when it looks next
-      wake_.notify_one();
-    });
+    syncer_ = std::make_unique<Syncer>(path + "-wal", options_.synchronousFull);
   } catch (const SqliteError& e) {
     throw StoreError(path + ": " + e.what());
   }
@@ -782,71 +761,39 @@ Result SqliteStore::submitAndWait(const char* what, Fn fn) {
   return future.get();
 }
 
-// The writer keeps one transaction open and applies operations into it as they come; it commits when
-// the sync thread is idle (a commit made while a sync runs would wait for the next sync anyway), when
-// the batch is full, or when stopping. So while the disk syncs one commit the next one gathers
-// everything that arrives meanwhile, instead of many small commits each writing the same pages again.
 void SqliteStore::writerLoop() {
   pthread_setname_np(pthread_self(), "cpmgw-store");  // visible in top -H, perf and gdb
-  std::vector<std::unique_ptr<Op>> batch;             // applied in `tx`, not committed yet
-  std::optional<store::Transaction> tx;
-  bool together = true;  // false once an operation of the batch threw: it runs again with savepoints
+  std::vector<std::unique_ptr<Op>> batch;
   for (;;) {
-    std::size_t first = batch.size();
-    bool stopping;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !pending_.empty() || (!batch.empty() && syncer_->idle()); });
-      stopping = stopping_;
-      std::size_t n = std::min(pending_.size(), options_.maxBatch - batch.size());
+      wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
+      if (pending_.empty()) return;  // stopping, and nothing left to commit
+      std::size_t n = std::min(pending_.size(), options_.maxBatch);
       for (std::size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(pending_.front()));
         pending_.pop_front();
       }
     }
-    if (batch.empty()) return;  // stopping, and nothing left to commit
-    if (together) together = applyTogether(batch, first, tx);
-    if (!together || stopping || batch.size() >= options_.maxBatch || syncer_->idle()) {
-      commit(batch, tx, together);
-      syncer_->committed(std::move(batch));
-      batch.clear();
-      together = true;
-    }
+    runBatch(batch);
+    syncer_->committed(std::move(batch));
+    batch.clear();
   }
 }
 
-bool SqliteStore::applyTogether(std::vector<std::unique_ptr<Op>>& batch, std::size_t first,
-                                std::optional<store::Transaction>& tx) {
-  std::size_t i = first;
-  try {
-    if (!tx) tx.emplace(*writer_, "BEGIN IMMEDIATE");
-    for (; i < batch.size(); ++i) batch[i]->apply();
-    return true;
-  } catch (const std::exception&) {
-    for (std::size_t j = 0; j <= i && j < batch.size(); ++j) batch[j]->undo();  // the one that threw included
-    tx.reset();                                                                 // rolls back
-    return false;
-  }
-}
-
-// Without savepoints a batch costs less: a savepoint copies every page its operation changes (the
+// A batch runs first without savepoints: a savepoint copies every page its operation changes (the
 // original, to roll back to), which cost the writer about a tenth of its time. Only when an operation
-// threw is the batch run again with a savepoint per operation, so that the failure stays its own.
-void SqliteStore::commit(std::vector<std::unique_ptr<Op>>& batch, std::optional<store::Transaction>& tx,
-                         bool together) {
+// throws is the batch rolled back and run again with a savepoint per operation, so that the failure
+// stays that operation's own.
+void SqliteStore::runBatch(std::vector<std::unique_ptr<Op>>& batch) {
   Database& db = *writer_;
   if (auto broken = syncer_->broken(); !broken.empty()) {
-    tx.reset();
     for (auto& op : batch) op->failed(broken);
     return;
   }
   try {
-    if (together) {
-      tx->commit();
-      tx.reset();
-      return;
-    }
-    store::Transaction careful(db, "BEGIN IMMEDIATE");
+    if (applyTogether(batch)) return;
+    store::Transaction tx(db, "BEGIN IMMEDIATE");
     for (auto& op : batch) {
       db.cached("SAVEPOINT op")->run();
       try {
@@ -860,13 +807,25 @@ void SqliteStore::commit(std::vector<std::unique_ptr<Op>>& batch, std::optional<
         db.cached("RELEASE op")->run();
       }
     }
-    careful.commit();
+    tx.commit();
   } catch (const std::exception& e) {
-    tx.reset();
     std::string error = std::string("commit failed: ") + e.what();
     logger().error("%s", error);
     for (auto& op : batch) op->failed(error);
   }
+}
+
+bool SqliteStore::applyTogether(std::vector<std::unique_ptr<Op>>& batch) {
+  store::Transaction tx(*writer_, "BEGIN IMMEDIATE");
+  std::size_t applied = 0;
+  try {
+    for (; applied < batch.size(); ++applied) batch[applied]->apply();
+  } catch (const std::exception&) {
+    for (std::size_t i = 0; i <= applied; ++i) batch[i]->undo();  // the one that threw included
+    return false;                                                 // tx rolls back
+  }
+  tx.commit();
+  return true;
 }
 
 // --- writer-thread helpers --------------------------------------------------------------------------
