@@ -283,7 +283,7 @@ class Op {
   virtual void undo() noexcept {}
   // The operation did not commit (apply threw, or the whole transaction failed).
   virtual void failed(const std::string& error) noexcept = 0;
-  // After the commit, outside every lock: hand the result over.
+  // On the sync thread once the commit is on disk, outside every lock: hand the result over.
   virtual void complete() noexcept = 0;
 };
 
