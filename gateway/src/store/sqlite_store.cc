@@ -19,6 +19,7 @@
 #include <mutex>
 #include <thread>
 #include <tuple>
+#include <utility>
 
 #include "cpmgw/config.h"
 #include "cpmgw/store.h"
@@ -511,11 +512,13 @@ class Syncer {
     thread_.join();  // completes everything handed over first
     if (fd_ >= 0) ::close(fd_);
   }
-  // Writer thread, after the commit (or its failure): complete `batch` once the WAL is synced.
-  void committed(std::vector<std::unique_ptr<Op>> batch) {
+  // Writer thread, after the commit (or its failure): complete `batch` once the WAL is synced. A batch
+  // that changed no row (`wrote` false) needs no sync of its own, only those before it.
+  void committed(std::vector<std::unique_ptr<Op>> batch, bool wrote) {
     {
       std::lock_guard lock(mutex_);
       for (auto& op : batch) pending_.push_back(std::move(op));
+      dirty_ = dirty_ || wrote;
     }
     wake_.notify_one();
   }
@@ -531,14 +534,16 @@ class Syncer {
     pthread_setname_np(pthread_self(), "cpmgw-sync");
     std::vector<std::unique_ptr<Op>> batch;
     for (;;) {
+      bool dirty;
       {
         std::unique_lock lock(mutex_);
         wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
         if (pending_.empty()) return;  // stopping, and nothing left
         batch.swap(pending_);
+        dirty = std::exchange(dirty_, false);
       }
       std::string error = broken();
-      if (error.empty() && !(error = sync()).empty()) {
+      if (error.empty() && dirty && !(error = sync()).empty()) {
         logger().critical("%s", error);
         std::lock_guard lock(mutex_);
         broken_ = error + "; writes are refused until restart";
@@ -565,6 +570,7 @@ class Syncer {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<std::unique_ptr<Op>> pending_;
+  bool dirty_ = false;  // pending_ holds a commit that changed rows
   std::string broken_;
   bool stopping_ = false;
   std::thread thread_;
@@ -775,8 +781,9 @@ void SqliteStore::writerLoop() {
         pending_.pop_front();
       }
     }
+    auto changes = sqlite3_total_changes64(writer_->handle());
     runBatch(batch);
-    syncer_->committed(std::move(batch));
+    syncer_->committed(std::move(batch), sqlite3_total_changes64(writer_->handle()) != changes);
     batch.clear();
   }
 }
