@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <functional>
@@ -756,6 +757,26 @@ TEST_F(StoreTest, AFailedSyncFailsTheOperationsAndRefusesLaterWritesUntilReopene
 
   reopen();
   EXPECT_EQ(enqueue(message("a", "3")).status, EnqueueResult::Status::Stored);
+}
+
+TEST_F(StoreTest, WritesQueuedByCallbacksDuringShutdownAreCommittedToo) {
+  // The store is closed right after the first enqueue: its callback queues a second write while the
+  // store is draining, which must commit and complete all the same.
+  std::promise<EnqueueResult> second;
+  auto result = second.get_future();
+  std::string firstId;
+  Store* store = store_.get();
+  store->enqueue(message("a", "1"), 0, [&](EnqueueResult r) {
+    firstId = r.id;
+    store->enqueue(message("a", "2"), 0, [&](EnqueueResult r2) { second.set_value(std::move(r2)); });
+  });
+  store_.reset();
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(0)), std::future_status::ready);
+  auto r = result.get();
+  EXPECT_EQ(r.status, EnqueueResult::Status::Stored) << r.error;
+  reopen();
+  EXPECT_TRUE(store_->get(firstId));
+  EXPECT_TRUE(store_->get(r.id));
 }
 
 TEST_F(StoreTest, CallbacksMayQueueWritesButNotWaitForThem) {

@@ -15,6 +15,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <mutex>
 #include <thread>
@@ -500,7 +501,9 @@ class Checkpointer {
 
 class Syncer {
  public:
-  Syncer(std::string walPath, bool sync) : walPath_(std::move(walPath)), sync_(sync) {
+  // `onSettled` runs on this thread whenever everything handed over is completed.
+  Syncer(std::string walPath, bool sync, std::function<void()> onSettled)
+      : walPath_(std::move(walPath)), sync_(sync), onSettled_(std::move(onSettled)) {
     thread_ = std::thread([this] { run(); });
   }
   ~Syncer() {
@@ -515,6 +518,7 @@ class Syncer {
   // Writer thread, after the commit (or its failure): complete `batch` once the WAL is synced. A batch
   // that changed no row (`wrote` false) needs no sync of its own, only those before it.
   void committed(std::vector<std::unique_ptr<Op>> batch, bool wrote) {
+    unsettled_ += batch.size();
     {
       std::lock_guard lock(mutex_);
       for (auto& op : batch) pending_.push_back(std::move(op));
@@ -522,6 +526,8 @@ class Syncer {
     }
     wake_.notify_one();
   }
+  // Everything handed over is completed: no callback can queue more work.
+  bool settled() const { return unsettled_ == 0; }
   // Why writes are refused: "" while the disk has taken every sync.
   std::string broken() {
     std::lock_guard lock(mutex_);
@@ -551,6 +557,7 @@ class Syncer {
       if (!error.empty())
         for (auto& op : batch) op->failed(error);
       for (auto& op : batch) op->complete();
+      if ((unsettled_ -= batch.size()) == 0) onSettled_();
       batch.clear();
     }
   }
@@ -566,6 +573,8 @@ class Syncer {
 
   const std::string walPath_;
   const bool sync_;
+  const std::function<void()> onSettled_;
+  std::atomic<std::size_t> unsettled_{0};  // handed over, not completed yet
   int fd_ = -1;
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -721,7 +730,14 @@ SqliteStore::SqliteStore(const Options& options) : options_(options) {
     readers_ = std::make_unique<ReaderPool>(path, options_.readers);
     checkpointer_ = std::make_unique<Checkpointer>(path);
     sqlite3_wal_hook(writer_->handle(), &Checkpointer::onCommit, checkpointer_.get());
-    syncer_ = std::make_unique<Syncer>(path + "-wal", options_.synchronousFull);
+    // Once stopping, the writer waits for the callbacks of its last commits: they may queue more writes.
+    syncer_ = std::make_unique<Syncer>(path + "-wal", options_.synchronousFull, [this] {
+      {
+        std::lock_guard lock(mutex_);
+        if (!stopping_) return;
+      }
+      wake_.notify_one();
+    });
   } catch (const SqliteError& e) {
     throw StoreError(path + ": " + e.what());
   }
@@ -734,8 +750,8 @@ SqliteStore::~SqliteStore() {
     stopping_ = true;
   }
   wake_.notify_one();
-  // The writer drains everything still pending before it exits, the syncer all it was handed: no
-  // callback is dropped.
+  // The writer drains everything still pending, also what callbacks queue meanwhile, before it exits:
+  // no callback is dropped.
   thread_.join();
   syncer_.reset();
   checkpointer_.reset();
@@ -773,8 +789,8 @@ void SqliteStore::writerLoop() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || !pending_.empty(); });
-      if (pending_.empty()) return;  // stopping, and nothing left to commit
+      wake_.wait(lock, [&] { return !pending_.empty() || (stopping_ && syncer_->settled()); });
+      if (pending_.empty()) return;  // stopping, nothing left to commit, and no callback left to queue more
       std::size_t n = std::min(pending_.size(), options_.maxBatch);
       for (std::size_t i = 0; i < n; ++i) {
         batch.push_back(std::move(pending_.front()));
