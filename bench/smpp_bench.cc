@@ -330,7 +330,7 @@ struct Series {
 // so that each run starts from an idle gateway rather than one still busy with the last run's messages.
 Series measure(const std::string& name, std::uint16_t port, const std::string& systemId, const std::string& password,
                std::size_t n, const std::function<void()>& settle, double pace = 0) {
-  Series s{name, {}, 0};
+  Series s{name, {}};
   auto templates = submitTemplates();
   Client c;
   if (!c.connectTo(port) || !c.bind(systemId, password)) {
@@ -498,7 +498,7 @@ int main(int argc, char** argv) {
   gw.stop();
 
   // The same client against a plain npm smpp server that answers every submit_sm at once.
-  Series reference{"npm smpp server (answers at once)", {}, 0};
+  Series reference{"npm smpp server (answers at once)", {}};
   std::unique_ptr<Child> npm;
   if (haveNode) {
     std::string out = (dir / "npm.log").string();
