@@ -96,6 +96,7 @@ class Child {
   }
   ~Child() { stop(); }
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   int wait(double seconds) {
     int status = 0;
     bool done = waitUntil([&] { return pid_ <= 0 || waitpid(pid_, &status, WNOHANG) == pid_; }, seconds);
@@ -116,6 +117,24 @@ class Child {
  private:
   pid_t pid_ = -1;
 };
+
+// CPU time (user + system) each thread of a process has used so far, in seconds, by thread name.
+std::map<std::string, double> threadCpuSeconds(pid_t pid) {
+  std::map<std::string, double> cpu;
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::string stat = readFile((task.path() / "stat").string());
+    auto open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string::npos || close == std::string::npos) continue;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string f;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && fields >> f; ++i)
+      if (i >= 14) ticks += std::stod(f);  // fields 14 and 15: utime, stime
+    cpu[stat.substr(open + 1, close - open - 1)] += ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  return cpu;
+}
 
 bool inPath(const std::string& program) {
   const char* path = std::getenv("PATH");
@@ -479,6 +498,7 @@ int main(int argc, char** argv) {
   auto settle = [&] {
     if (sipNote.empty()) waitUntil([&] { return pending() == 0; }, 120);
   };
+  auto cpuBefore = threadCpuSeconds(gw.pid());
   auto gateway = measure("cpmgw (stored, then SIP)", smppPort, "bench", "bench", n, settle);
 
   // How fast the stored messages reached the SIPp device.
@@ -495,6 +515,17 @@ int main(int argc, char** argv) {
                   static_cast<long long>(before), static_cast<long long>(after), secs);
     sipLine = buf;
   }
+  std::size_t stored = 0;
+  for (const auto& [run, r] : gateway.runs) stored += r.messages;
+  // Microseconds of CPU per stored message, by thread (threads that ended meanwhile are not counted).
+  std::vector<std::pair<double, std::string>> cpuPerMessage;
+  double cpuTotal = 0;
+  for (const auto& [thread, seconds] : threadCpuSeconds(gw.pid())) {
+    double us = stored ? (seconds - cpuBefore[thread]) / static_cast<double>(stored) * 1e6 : 0;
+    cpuTotal += us;
+    if (us >= 1) cpuPerMessage.emplace_back(us, thread);
+  }
+  std::sort(cpuPerMessage.rbegin(), cpuPerMessage.rend());
   gw.stop();
 
   // The same client against a plain npm smpp server that answers every submit_sm at once.
@@ -522,6 +553,10 @@ int main(int argc, char** argv) {
   else
     std::printf("  npm smpp reference skipped: node or tests/integration/smpp/node_modules missing (npm ci)\n");
   std::printf("  %s\n", sipLine.c_str());
+  std::printf("  cpmgw CPU per message (SMPP in, stored, delivered over SIP): %.0f us (", cpuTotal);
+  for (std::size_t i = 0; i < cpuPerMessage.size(); ++i)
+    std::printf("%s%s %.0f", i ? ", " : "", cpuPerMessage[i].second.c_str(), cpuPerMessage[i].first);
+  std::printf(")\n");
   if (!gateway.runs.empty()) {
     double best = std::max(gateway.runs[0].second.rate(), gateway.runs[1].second.rate());
     const auto& halfRun = gateway.runs[2].second;

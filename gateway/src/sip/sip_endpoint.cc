@@ -611,9 +611,13 @@ void SipEndpoint::declareConfig(config::Schema& schema) {
               "How long capabilities a device told in an OPTIONS answer are trusted before it is asked again.", 1000});
   schema.add({"sip", "transaction_timeout", Type::Duration, "32s",
               "SIP transaction timeout (64 x T1): how long a device may take to answer a MESSAGE before it counts as "
-              "a timeout (retried), and how long a completed UDP transaction is kept to absorb retransmissions. "
-              "Memory grows with rate x this time.",
+              "a timeout (retried), and how long a MESSAGE received over UDP is kept after the answer, to absorb "
+              "retransmissions. Memory grows with the receive rate x this time.",
               1000, 300'000});
+  schema.add({"sip", "t4", Type::Duration, "1s",
+              "SIP T4: how long a MESSAGE the gateway sent over UDP is kept after its final response, to absorb "
+              "retransmitted responses (timer K). Memory grows with the delivery rate x this time.",
+              100, 60'000});
   schema.add({"sip", "udp_buffer", Type::Size, "4M",
               "Receive and send buffer of the UDP socket: absorbs bursts while the SIP thread is busy (the kernel "
               "caps it at net.core.rmem_max / wmem_max).",
@@ -642,6 +646,7 @@ SipEndpoint::Options SipEndpoint::optionsFrom(const config::Config& config) {
   o.networkDeliveryImdn = config.getBool("sip.network_delivery_imdn");
   o.capabilityTtlMs = config.getDuration("sip.capability_ttl").count();
   o.transactionTimeoutMs = config.getDuration("sip.transaction_timeout").count();
+  o.t4Ms = config.getDuration("sip.t4").count();
   o.udpBuffer = config.getSize("sip.udp_buffer");
   o.requireKnownRecipients = config.getBool("sip.require_known_recipients");
   return o;
@@ -677,16 +682,16 @@ void SipEndpoint::start(AdapterSink&) {
     // its own: every event and every request then stays on one thread, with no socket write and no
     // thread switch between the application and the stack (about half the CPU per message).
     su_root_threading(root, 0);
-    impl_->nua = nua_create(root, &Impl::callback, impl_.get(), NUTAG_URL(url.c_str()),
-                            TAG_IF(tls, NUTAG_SIPS_URL(sipsUrl.c_str())),
-                            TAG_IF(tls, NUTAG_CERTIFICATE_DIR(options_.certDir.c_str())),
-                            TAG_IF(!options_.outboundProxy.empty(), NUTAG_PROXY(options_.outboundProxy.c_str())),
-                            NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("MESSAGE"), NUTAG_ALLOW("REGISTER"),
-                            NUTAG_ALLOW("MESSAGE"), NUTAG_ENABLEMESSAGE(1), NUTAG_ENABLEINVITE(0),
-                            NTATAG_SIP_T1X64(static_cast<unsigned>(options_.transactionTimeoutMs)),
-                            TPTAG_UDP_RMEM(static_cast<unsigned>(options_.udpBuffer)),
-                            TPTAG_UDP_WMEM(static_cast<unsigned>(options_.udpBuffer)), NUTAG_MEDIA_ENABLE(0),
-                            SIPTAG_USER_AGENT_STR(options_.userAgent.c_str()), TAG_END());
+    impl_->nua = nua_create(
+        root, &Impl::callback, impl_.get(), NUTAG_URL(url.c_str()), TAG_IF(tls, NUTAG_SIPS_URL(sipsUrl.c_str())),
+        TAG_IF(tls, NUTAG_CERTIFICATE_DIR(options_.certDir.c_str())),
+        TAG_IF(!options_.outboundProxy.empty(), NUTAG_PROXY(options_.outboundProxy.c_str())),
+        NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("MESSAGE"), NUTAG_ALLOW("REGISTER"), NUTAG_ALLOW("MESSAGE"),
+        NUTAG_ENABLEMESSAGE(1), NUTAG_ENABLEINVITE(0),
+        NTATAG_SIP_T1X64(static_cast<unsigned>(options_.transactionTimeoutMs)),
+        NTATAG_SIP_T4(static_cast<unsigned>(options_.t4Ms)), TPTAG_UDP_RMEM(static_cast<unsigned>(options_.udpBuffer)),
+        TPTAG_UDP_WMEM(static_cast<unsigned>(options_.udpBuffer)), NUTAG_MEDIA_ENABLE(0),
+        SIPTAG_USER_AGENT_STR(options_.userAgent.c_str()), TAG_END());
     if (!impl_->nua) throw std::runtime_error("cannot listen for SIP on " + url + (tls ? " and " + sipsUrl : ""));
   });
   listeners_ = {"udp+tcp " + options_.host + ":" + std::to_string(options_.port)};

@@ -47,6 +47,7 @@ class SipEndpoint final : public Adapter {
     std::int64_t capabilityTtlMs = 86'400'000;   // how long capabilities learned by OPTIONS are trusted
     std::size_t udpBuffer = 4 << 20;             // SO_RCVBUF / SO_SNDBUF of the UDP socket
     std::int64_t transactionTimeoutMs = 32'000;  // 64 x T1: timer B/F, and timer J for completed UDP transactions
+    std::int64_t t4Ms = 1'000;                   // T4: timer K for our completed UDP transactions
     std::string userAgent = "cpmgw";
   };
 
