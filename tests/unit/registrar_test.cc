@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "runtime/application.h"
+#include "sip/sip_endpoint.h"
+
 namespace cpmgw::sip {
 namespace {
 
@@ -78,6 +81,18 @@ TEST(Registrar, RemovesOneOrAll) {
   r.update("sip:b@localhost", binding("sip:b@x", 100));
   EXPECT_EQ(r.purgeExpired(50), 1u);
   EXPECT_EQ(r.users(50), 1u);
+}
+
+TEST(SipConfig, TransactionTimersDefaultToOneSecondT4AndThirtyTwoSecondTimeout) {
+  auto cfg = config::Config::defaults(fullSchema());
+  auto options = SipEndpoint::optionsFrom(cfg);
+  EXPECT_EQ(options.t4Ms, 1000);
+  EXPECT_EQ(options.transactionTimeoutMs, 32000);
+
+  cfg.set("sip.t4", "250ms");
+  EXPECT_EQ(SipEndpoint::optionsFrom(cfg).t4Ms, 250);
+  EXPECT_THROW(cfg.set("sip.t4", "50ms"), config::ConfigError);
+  EXPECT_THROW(cfg.set("sip.t4", "2m"), config::ConfigError);
 }
 
 }  // namespace
