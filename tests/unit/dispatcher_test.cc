@@ -292,6 +292,32 @@ TEST_F(DispatcherTest, AMessageThatCanGoAtOnceIsHandedOutFromTheCommitThatStores
   EXPECT_FALSE(enqueueQuietly("tel:+15550102").leased);
 }
 
+TEST_F(DispatcherTest, TheNextMessageOfAConversationGoesAsSoonAsTheOneBeforeItIsDelivered) {
+  Dispatcher::Options o;
+  o.pollMs = 600'000;  // no polling round: only the store's hand-out or a wake can deliver
+  startDispatcher(o);
+  auto enqueueQuietly = [&] {
+    Message m;
+    m.from = "sip:alice@localhost";
+    m.to = "tel:+15550100";
+    m.body = "x";
+    m.egress = "scripted";
+    std::promise<EnqueueResult> p;
+    store_->enqueue(m, 0, [&p](EnqueueResult r) { p.set_value(r); });
+    return p.get_future().get();
+  };
+  auto first = enqueueQuietly();
+  auto second = enqueueQuietly();  // behind the first: stored queued, not handed out
+  EXPECT_TRUE(first.leased);
+  EXPECT_FALSE(second.leased);
+  ASSERT_TRUE(egress_.waitPending(1));
+  EXPECT_EQ(egress_.answer(DeliveryOutcome::delivered()).id, first.id);
+  // The ack makes the second the conversation's head, and that wakes the dispatcher for it.
+  ASSERT_TRUE(egress_.waitPending(1));
+  EXPECT_EQ(egress_.answer(DeliveryOutcome::delivered()).id, second.id);
+  EXPECT_TRUE(waitState(second.id, MessageState::Delivered));
+}
+
 TEST_F(DispatcherTest, StopWaitsForOutcomesInFlight) {
   startDispatcher({});
   auto id = enqueue("tel:+15550100");

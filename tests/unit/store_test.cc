@@ -221,13 +221,20 @@ TEST_F(StoreTest, LeaseKeepsOrderWithinAConversationOnly) {
   ASSERT_EQ(nack(a1, now).status, Status::Ok);
   EXPECT_EQ(leaseIds(10, now), (std::vector<std::string>{a1}));
 
-  ASSERT_EQ(ack(a1).status, Status::Ok);
+  // An ack or a failure says when it made the conversation's next message its head.
+  auto acked = ack(a1);
+  ASSERT_EQ(acked.status, Status::Ok);
+  EXPECT_TRUE(acked.nextHead);
   EXPECT_EQ(leaseIds(10, now), (std::vector<std::string>{a2}));
-  ASSERT_EQ(fail(a2).status, Status::Ok);
+  auto failed = fail(a2);
+  ASSERT_EQ(failed.status, Status::Ok);
+  EXPECT_TRUE(failed.nextHead);
   EXPECT_EQ(leaseIds(10, now), (std::vector<std::string>{a3}));
+  EXPECT_FALSE(ack(b1).nextHead);  // nothing behind it
   EXPECT_EQ(stateOf(a1), MessageState::Delivered);
   EXPECT_EQ(stateOf(a2), MessageState::Failed);
   EXPECT_EQ(stateOf(a3), MessageState::Leased);
+  EXPECT_EQ(stateOf(b1), MessageState::Delivered);
 }
 
 TEST_F(StoreTest, LeaseReturnsLeasedMessagesWithHistory) {

@@ -44,6 +44,7 @@ struct WriteResult {
   enum class Status { Ok, NotFound, Conflict, Error };
   Status status = Status::Ok;
   std::string error;
+  bool nextHead = false;  // ack or fail: the conversation's next message became its head (it may be due now)
 };
 
 struct MessageFilter {

@@ -160,7 +160,9 @@ std::size_t Dispatcher::dispatchRound(TimeMs now) {
     auto inFlight = static_cast<std::size_t>(counters.inFlight.load());
     if (inFlight >= options_.maxInFlight) continue;
     auto want = std::min(options_.batch, options_.maxInFlight - inFlight);
+    counters.backlog = false;
     auto leased = store_.lease(want, now, now + options_.leaseMs, {name});
+    if (leased.size() == want) counters.backlog = true;  // more may wait
     for (auto& message : leased) {
       ++handed;
       ++counters.inFlight;
@@ -195,7 +197,10 @@ std::optional<TimeMs> Dispatcher::reserve(const std::string& egress) {
   auto& inFlight = it->second->inFlight;
   auto n = inFlight.load();
   do {
-    if (n < 0 || static_cast<std::size_t>(n) >= options_.maxInFlight) return std::nullopt;
+    if (n < 0 || static_cast<std::size_t>(n) >= options_.maxInFlight) {
+      it->second->backlog = true;  // stored unleased: the next outcome makes room for it
+      return std::nullopt;
+    }
   } while (!inFlight.compare_exchange_weak(n, n + 1));
   return nowMs() + options_.leaseMs;
 }
@@ -212,12 +217,21 @@ void Dispatcher::leased(StoredMessage message) {
   handOut(*it->second, counters, std::move(message), nowMs());
 }
 
-std::function<void(WriteResult)> Dispatcher::recorded(EgressCounters& counters) {
-  return [this, &counters](WriteResult r) {
-    if (r.status != WriteResult::Status::Ok && r.status != WriteResult::Status::Conflict)
-      logger().error("recording an outcome failed: %s", r.error);
-    --counters.inFlight;
-    wake();
+std::function<void(WriteResult)> Dispatcher::recorded(EgressCounters& counters, bool rescheduled) {
+  return [this, &counters, rescheduled](WriteResult r) {
+    bool ok = r.status == WriteResult::Status::Ok;
+    if (!ok && r.status != WriteResult::Status::Conflict) logger().error("recording an outcome failed: %s", r.error);
+    bool last = --counters.inFlight == 0;
+    // Most messages are leased as they are stored: a round after every outcome would mostly find nothing.
+    // One is worth it when a message may now be due: the conversation's next one became its head, one
+    // waits for the room this outcome made, or a retry set a new due time (or the write did not go as
+    // expected).
+    if (!ok || rescheduled || r.nextHead || counters.backlog) {
+      wake();
+    } else if (last) {
+      std::lock_guard lock(mutex_);
+      cv_.notify_all();  // stop() waits for the last outcome
+    }
   };
 }
 
@@ -252,7 +266,7 @@ void Dispatcher::complete(const StoredMessage& message, EgressCounters& counters
       ++counters.retried;
       logInformation(logger(), "message %s to %s via %s: retry in %?dms: %s", message.id, message.to, message.egress,
                      delay, outcome.reason);
-      store_.nack(message.id, now + delay, outcome.reason, done);
+      store_.nack(message.id, now + delay, outcome.reason, recorded(counters, true));
       return;
     }
     case DeliveryOutcome::Kind::Failed:

@@ -34,6 +34,9 @@ class Dispatcher final : private LeaseSink {
   };
   struct EgressCounters {
     std::atomic<std::int64_t> inFlight{0}, delivered{0}, retried{0}, failed{0};
+    // A message for this egress may be waiting for room: one was stored unleased because the egress was
+    // full, or the last round leased all it asked for.
+    std::atomic<bool> backlog{false};
   };
 
   Dispatcher(Store& store, Options options);
@@ -74,8 +77,9 @@ class Dispatcher final : private LeaseSink {
   void release(const std::string& egress) override;
   void leased(StoredMessage message) override;
   void complete(const StoredMessage& message, EgressCounters& counters, DeliveryOutcome outcome);
-  // The store callback for an outcome's write: the message leaves the in-flight count.
-  std::function<void(WriteResult)> recorded(EgressCounters& counters);
+  // The store callback for an outcome's write: the message leaves the in-flight count. A round follows
+  // only when a message may be waiting for it (`rescheduled`: the outcome set a new due time).
+  std::function<void(WriteResult)> recorded(EgressCounters& counters, bool rescheduled = false);
 
   Store& store_;
   Options options_;

@@ -661,7 +661,7 @@ class SqliteStore final : public Store {
   std::optional<Row> findRow(const std::string& id);
   void addEvent(const std::string& id, std::int64_t seq, TimeMs at, MessageState state, const std::string& detail);
   void recordExternalIds(const std::string& id, std::int64_t seq, const std::vector<ExternalId>& ids);
-  void promoteHead(const std::string& convKey);
+  bool promoteHead(const std::string& convKey);
   void reopen(const std::string& id, const Row& row);
   EnqueueResult doEnqueue(const Message& m, TimeMs dueAt, std::optional<StoredMessage>& leased);
   std::vector<StoredMessage> doLease(std::size_t n, TimeMs now, TimeMs until, const std::vector<std::string>& egresses);
@@ -883,13 +883,15 @@ void SqliteStore::recordExternalIds(const std::string& id, std::int64_t seq, con
   }
 }
 
-// After a message of the conversation finished: the oldest still unfinished one becomes its head.
-void SqliteStore::promoteHead(const std::string& convKey) {
+// After a message of the conversation finished: the oldest still unfinished one becomes its head. True
+// when one did.
+bool SqliteStore::promoteHead(const std::string& convKey) {
   auto stmt = writer_->cached(
       "UPDATE messages SET conv_head = 1 WHERE conv_head = 0 AND seq = (SELECT seq FROM messages WHERE conv_key = "
       "?1 AND state IN ('queued', 'leased') ORDER BY seq LIMIT 1)");
   stmt->bind(1, convKey);
   stmt->run();
+  return writer_->changes() > 0;
 }
 
 // A finished (failed) message becomes unfinished again: it is the head when nothing older is unfinished.
@@ -1025,6 +1027,7 @@ WriteResult SqliteStore::doFinish(const std::string& id, MessageState to, TimeMs
   if (row->state != MessageState::Leased)
     return {WriteResult::Status::Conflict, "message " + id + " is " + stateText(row->state) + ", not leased"};
   TimeMs now = nowMs();
+  WriteResult result;
   if (to == MessageState::Queued) {
     auto stmt = writer_->cached(
         "UPDATE messages SET state = 'queued', attempts = attempts + 1, next_attempt_at = ?2, lease_until = 0, "
@@ -1039,11 +1042,11 @@ WriteResult SqliteStore::doFinish(const std::string& id, MessageState to, TimeMs
         "last_error = CASE WHEN ?2 = 'failed' THEN ?4 ELSE last_error END WHERE seq = ?1");
     stmt->bind(1, row->seq).bind(2, toString(to)).bind(3, now).bind(4, detail);
     stmt->run();
-    promoteHead(row->convKey);
+    result.nextHead = promoteHead(row->convKey);
   }
   recordExternalIds(id, row->seq, externalIds);
   addEvent(id, row->seq, now, to, detail);
-  return {};
+  return result;
 }
 
 std::size_t SqliteStore::doRecover(TimeMs now) {
