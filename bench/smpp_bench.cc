@@ -42,12 +42,14 @@
 #include <vector>
 
 #include "smpp/smpp_pdu.h"
+#include "thread_cpu.h"
 
 extern char** environ;
 
 namespace {
 
 using namespace cpmgw::smpp;
+using cpmgw::bench::threadCpuSeconds;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
@@ -117,24 +119,6 @@ class Child {
  private:
   pid_t pid_ = -1;
 };
-
-// CPU time (user + system) each thread of a process has used so far, in seconds, by thread name.
-std::map<std::string, double> threadCpuSeconds(pid_t pid) {
-  std::map<std::string, double> cpu;
-  std::error_code ec;
-  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-    std::string stat = readFile((task.path() / "stat").string());
-    auto open = stat.find('('), close = stat.rfind(')');
-    if (open == std::string::npos || close == std::string::npos) continue;
-    std::istringstream fields(stat.substr(close + 2));
-    std::string f;
-    double ticks = 0;
-    for (int i = 3; i <= 15 && fields >> f; ++i)
-      if (i >= 14) ticks += std::stod(f);  // fields 14 and 15: utime, stime
-    cpu[stat.substr(open + 1, close - open - 1)] += ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
-  }
-  return cpu;
-}
 
 bool inPath(const std::string& program) {
   const char* path = std::getenv("PATH");

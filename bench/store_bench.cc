@@ -13,11 +13,13 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -25,6 +27,7 @@
 #include <vector>
 
 #include "cpmgw/store.h"
+#include "thread_cpu.h"
 
 namespace {
 
@@ -68,10 +71,13 @@ class TakeAll : public LeaseSink {
   void leased(StoredMessage) override {}
 };
 
-double runGateway(const std::string& dir, int producers, std::chrono::seconds duration) {
+// `cpuPerCycle`: microseconds of CPU per cycle of the store's writer, sync and checkpoint threads.
+double runGateway(const std::string& dir, int producers, std::chrono::seconds duration,
+                  std::map<std::string, double>& cpuPerCycle) {
   Store::Options options;
   options.path = (fs::path(dir) / ("gateway-" + std::to_string(producers) + ".db")).string();
   auto store = Store::open(options);
+  auto cpuBefore = bench::threadCpuSeconds(::getpid());
   TakeAll sink;
   store->setLeaseSink(&sink);
   std::atomic<long> cycles{0};
@@ -104,8 +110,11 @@ double runGateway(const std::string& dir, int producers, std::chrono::seconds du
   }
   for (auto& t : threads) t.join();
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  auto cpuAfter = bench::threadCpuSeconds(::getpid());
   store->setLeaseSink(nullptr);
   if (failed) throw std::runtime_error("a gateway cycle failed");
+  for (const char* thread : {"cpmgw-store", "cpmgw-sync", "cpmgw-ckpt"})
+    cpuPerCycle[thread] = (cpuAfter[thread] - cpuBefore[thread]) / std::max(1.0, static_cast<double>(cycles)) * 1e6;
   return static_cast<double>(cycles) / seconds;
 }
 
@@ -172,9 +181,13 @@ int main(int argc, char** argv) {
         "store_bench: full cycles (enqueue leased to the sink -> ack, each committed) vs raw insert+commit per row\n");
     std::printf("raw reference: one connection shared by the producers under a mutex; both WAL + synchronous=FULL\n");
     for (int producers : {1, 8, 64}) {
-      double gateway = runGateway(dir, producers, std::chrono::seconds(seconds));
+      std::map<std::string, double> cpu;
+      double gateway = runGateway(dir, producers, std::chrono::seconds(seconds), cpu);
       double raw = runRaw(dir, producers, std::chrono::seconds(seconds));
-      std::printf("producers=%d gateway=%.0f/s raw=%.0f/s ratio=%.2f\n", producers, gateway, raw, gateway / raw);
+      std::printf(
+          "producers=%d gateway=%.0f/s raw=%.0f/s ratio=%.2f (CPU per cycle: writer %.0f us, sync %.0f, "
+          "checkpoints %.0f)\n",
+          producers, gateway, raw, gateway / raw, cpu["cpmgw-store"], cpu["cpmgw-sync"], cpu["cpmgw-ckpt"]);
       std::fflush(stdout);
     }
   } catch (const std::exception& e) {
