@@ -287,6 +287,9 @@ class Op {
   virtual void failed(const std::string& error) noexcept = 0;
   // On the sync thread once the commit is on disk, outside every lock: hand the result over.
   virtual void complete() noexcept = 0;
+  // After every operation of the batch completed: work nobody waits for (a leased message to its
+  // egress), so that the batch's acknowledgements go out first.
+  virtual void handOut() noexcept {}
 };
 
 // Hands a result to a caller's callback; what the callback throws is logged, never let into the writer.
@@ -564,6 +567,7 @@ class Syncer {
       if (!error.empty())
         for (auto& op : batch) op->failed(error);
       for (auto& op : batch) op->complete();
+      for (auto& op : batch) op->handOut();
       if ((unsettled_ -= batch.size()) == 0) onSettled_();
       batch.clear();
     }
@@ -1223,8 +1227,8 @@ class SqliteStore::EnqueueOp final : public Op {
     undo();
     result_ = {EnqueueResult::Status::Error, message_.id, error};
   }
-  void complete() noexcept override {
-    handOver(done_, std::move(result_));
+  void complete() noexcept override { handOver(done_, std::move(result_)); }
+  void handOut() noexcept override {
     if (leased_) sink_->leased(std::move(*leased_));
   }
 
