@@ -406,7 +406,7 @@ class ReaderPool {
 // copies them (PASSIVE: never blocking the writer) while the writer goes on appending. Waiting for
 // that many matters: a pass copies each page once, the latest frame of it, and the same few pages
 // (the ends of the tables and indexes) are in most commits. Passes after every commit copied those
-// pages again each time, at about four times the CPU per message.
+// pages again each time, at four to five times the CPU per message.
 //
 // The WAL starts again from its beginning only when a writer finds every frame copied, which under
 // steady writing the checkpointer never achieves alone (new frames arrive while it copies): the WAL
@@ -473,12 +473,12 @@ class Checkpointer {
       for (int pass = 0; pass < 4; ++pass) {
         int logged = 0, copied = 0;
         int rc = sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied);
-        if (rc == SQLITE_OK) copied_ = copied;
         if (rc != SQLITE_OK) {
           if (rc != SQLITE_BUSY)
             logger().warning("WAL checkpoint of %s failed: %s", db_.path(), std::string(sqlite3_errmsg(db_.handle())));
           break;
         }
+        copied_ = copied;
         if (logged < kResetPages) break;
         if (logged - copied < kNearlyDone || pass == 3) {
           nearlyDone_ = true;
