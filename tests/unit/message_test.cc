@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <set>
+#include <thread>
+#include <vector>
 
 namespace cpmgw {
 namespace {
@@ -19,6 +22,22 @@ TEST(MessageId, IsHexOf128BitsUniqueAndStartsWithTheTime) {
     ASSERT_GE(ms, before);
     ASSERT_LE(ms, nowMs());
   }
+}
+
+TEST(MessageId, IdsMadeOnSeveralThreadsAreAllDistinct) {
+  std::mutex mutex;
+  std::set<std::string> seen;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      std::vector<std::string> ids;
+      for (int i = 0; i < 500; ++i) ids.push_back(newMessageId());  // several refills of each thread's pool
+      std::lock_guard lock(mutex);
+      seen.insert(ids.begin(), ids.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(seen.size(), 2000u);
 }
 
 TEST(MessageState, RoundTripsThroughText) {
