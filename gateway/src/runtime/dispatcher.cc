@@ -184,10 +184,11 @@ void Dispatcher::handOut(Adapter& adapter, EgressCounters& counters, StoredMessa
   if (adapter.name() != kSipEgress) {
     if (auto sms = fthttp::toSmsLink(message)) static_cast<Message&>(message) = std::move(*sms);
   }
-  // The adapter may call back on any thread, also from inside submit().
-  adapter.submit(message, [this, message, &counters](DeliveryOutcome outcome) {
-    complete(message, counters, std::move(outcome));
-  });
+  // The adapter may call back on any thread, also from inside submit(). The callback shares the message
+  // rather than copying it: a copy per message is a measurable part of the hand-out.
+  auto shared = std::make_shared<const StoredMessage>(std::move(message));
+  adapter.submit(
+      *shared, [this, shared, &counters](DeliveryOutcome outcome) { complete(*shared, counters, std::move(outcome)); });
 }
 
 std::optional<TimeMs> Dispatcher::reserve(const std::string& egress) {

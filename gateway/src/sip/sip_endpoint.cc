@@ -472,7 +472,7 @@ struct SipEndpoint::Impl {
 
   // --- outbound MESSAGE -------------------------------------------------------------------------------
 
-  void deliver(const StoredMessage& message, DeliveryCallback done) {
+  void deliver(StoredMessage message, DeliveryCallback done) {
     TimeMs now = nowMs();
     // A file link goes only to devices that take FT over HTTP (CPM-CONV-XXXa); one whose devices only do
     // FT over MSRP waits for them like an offline user.
@@ -527,15 +527,16 @@ struct SipEndpoint::Impl {
         std::string("Accept-Contact: *;+g.3gpp.icsi-ref=\"") + (deferred ? kIcsiCpmDeferred : kIcsiCpmMsg) + "\"";
 
     auto delivery = std::make_shared<Delivery>();
-    delivery->message = message;
+    delivery->message = std::move(message);
     delivery->done = std::move(done);
     delivery->pending = static_cast<int>(targets.size());
+    const StoredMessage& m = delivery->message;
     for (const auto& target : targets) {
-      auto* branch = new Branch{delivery, target.contact, message.to};
+      auto* branch = new Branch{delivery, target.contact, m.to};
       branches.insert(branch);
       Home home;
-      std::string fromHeader = "<" + message.from + ">";
-      std::string toHeader = "<" + message.to + ">";
+      std::string fromHeader = "<" + m.from + ">";
+      std::string toHeader = "<" + m.to + ">";
       nua_handle_t* nh =
           nua_handle(nua, branch, SIPTAG_TO_STR(toHeader.c_str()), SIPTAG_FROM_STR(fromHeader.c_str()), TAG_END());
       sip_payload_t* pl = sip_payload_create(home.get(), body.data(), body.size());
@@ -714,7 +715,9 @@ void SipEndpoint::submit(const StoredMessage& message, DeliveryCallback done) {
     --inFlight_;
     done(std::move(o));
   };
-  loop_.post([this, message, counted]() mutable { impl_->deliver(message, std::move(counted)); });
+  loop_.post([this, message, counted = std::move(counted)]() mutable {
+    impl_->deliver(std::move(message), std::move(counted));
+  });
 }
 
 void SipEndpoint::stop(bool drain) {
