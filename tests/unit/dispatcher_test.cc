@@ -72,7 +72,9 @@ class DispatcherTest : public ::testing::Test {
     dispatcher_->addEgress(egress_);
     dispatcher_->start();
   }
-  std::string enqueue(const std::string& to, TimeMs createdAt = 0) {
+  // Stores a message from alice, without waking the dispatcher: only the store's hand-out or a later
+  // wake can deliver it.
+  EnqueueResult enqueueQuietly(const std::string& to, TimeMs createdAt = 0) {
     Message m;
     m.from = "sip:alice@localhost";
     m.to = to;
@@ -81,7 +83,10 @@ class DispatcherTest : public ::testing::Test {
     m.createdAt = createdAt;
     std::promise<EnqueueResult> p;
     store_->enqueue(m, 0, [&p](EnqueueResult r) { p.set_value(r); });
-    auto r = p.get_future().get();
+    return p.get_future().get();
+  }
+  std::string enqueue(const std::string& to, TimeMs createdAt = 0) {
+    auto r = enqueueQuietly(to, createdAt);
     EXPECT_EQ(r.status, EnqueueResult::Status::Stored);
     if (dispatcher_) dispatcher_->wake();
     return r.id;
@@ -264,16 +269,6 @@ TEST_F(DispatcherTest, AMessageThatCanGoAtOnceIsHandedOutFromTheCommitThatStores
   o.maxInFlight = 1;
   o.pollMs = 600'000;  // no polling round: only the store's hand-out or a wake can deliver
   startDispatcher(o);
-  auto enqueueQuietly = [&](const std::string& to) {
-    Message m;
-    m.from = "sip:alice@localhost";
-    m.to = to;
-    m.body = "x";
-    m.egress = "scripted";
-    std::promise<EnqueueResult> p;
-    store_->enqueue(m, 0, [&p](EnqueueResult r) { p.set_value(r); });
-    return p.get_future().get();
-  };
   auto first = enqueueQuietly("tel:+15550100");
   EXPECT_TRUE(first.leased);
   ASSERT_TRUE(egress_.waitPending(1));
@@ -296,18 +291,8 @@ TEST_F(DispatcherTest, TheNextMessageOfAConversationGoesAsSoonAsTheOneBeforeItIs
   Dispatcher::Options o;
   o.pollMs = 600'000;  // no polling round: only the store's hand-out or a wake can deliver
   startDispatcher(o);
-  auto enqueueQuietly = [&] {
-    Message m;
-    m.from = "sip:alice@localhost";
-    m.to = "tel:+15550100";
-    m.body = "x";
-    m.egress = "scripted";
-    std::promise<EnqueueResult> p;
-    store_->enqueue(m, 0, [&p](EnqueueResult r) { p.set_value(r); });
-    return p.get_future().get();
-  };
-  auto first = enqueueQuietly();
-  auto second = enqueueQuietly();  // behind the first: stored queued, not handed out
+  auto first = enqueueQuietly("tel:+15550100");
+  auto second = enqueueQuietly("tel:+15550100");  // behind the first: stored queued, not handed out
   EXPECT_TRUE(first.leased);
   EXPECT_FALSE(second.leased);
   ASSERT_TRUE(egress_.waitPending(1));
