@@ -108,13 +108,13 @@ std::string Statement::columnBlob(int column) const {
   return std::string(data, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
 }
 
-Database::Database(const std::string& path, int flags) : path_(path) {
+Database::Database(const std::string& path, int flags, const char* vfs) : path_(path) {
   // Before SQLite's first use in the process. Memory statistics put a global mutex around every
   // allocation SQLite makes, shared by all connections, and nothing here reads them: without them the
   // writer needs about 8 % less CPU per message (bench/store_bench).
   static const int configured = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   (void)configured;
-  int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, vfs);
   if (rc != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
     int code = db_ ? sqlite3_extended_errcode(db_) : rc;

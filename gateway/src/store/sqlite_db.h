@@ -84,8 +84,9 @@ class StatementUse {
 
 class Database {
  public:
-  // flags: SQLITE_OPEN_* (the no-mutex flag is added: a Database is used by one thread at a time).
-  Database(const std::string& path, int flags);
+  // flags: SQLITE_OPEN_* (the no-mutex flag is added: a Database is used by one thread at a time); vfs:
+  // the name of a registered VFS, or null for the default one.
+  Database(const std::string& path, int flags, const char* vfs = nullptr);
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
   ~Database();
