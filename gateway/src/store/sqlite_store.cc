@@ -958,12 +958,18 @@ EnqueueResult SqliteStore::doEnqueue(const Message& m, TimeMs dueAt, std::option
   if (head && dueAt <= now && sink_) leaseUntil = sink_->reserve(m.egress);
   std::int64_t seq = 0;
   try {
-    // seq from the index maximum rather than a counter in memory: correct whoever wrote last.
+    // seq from the index maximum rather than a counter in memory: correct whoever wrote last. Asked
+    // before the INSERT: INSERT ... RETURNING collects its rows in a temporary b-tree, built and torn
+    // down again for every message.
+    {
+      auto next = db.cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM messages");
+      if (!next->step()) throw std::runtime_error("SELECT MAX(seq) returned no row");
+      seq = next->columnInt(0);
+    }
     auto stmt = db.cached(
         "INSERT INTO messages (id, seq, conv_key, from_addr, to_addr, content_type, body, file_ref, ingress, egress, "
         "decision, attributes, state, attempts, created_at, updated_at, next_attempt_at, lease_until, last_error, "
-        "conv_head) VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM messages), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, ?16, 0, ?12, ?13, ?14, ?17, '', ?15) RETURNING seq");
+        "conv_head) VALUES (?1, ?18, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?16, 0, ?12, ?13, ?14, ?17, '', ?15)");
     stmt->bind(1, m.id)
         .bind(2, convKey)
         .bind(3, m.from)
@@ -980,9 +986,8 @@ EnqueueResult SqliteStore::doEnqueue(const Message& m, TimeMs dueAt, std::option
         .bind(14, dueAt)
         .bind(15, head ? 1 : 0)
         .bind(16, toString(leaseUntil ? MessageState::Leased : MessageState::Queued))
-        .bind(17, leaseUntil.value_or(0));
-    if (!stmt->step()) throw std::runtime_error("INSERT ... RETURNING seq returned no row");
-    seq = stmt->columnInt(0);
+        .bind(17, leaseUntil.value_or(0))
+        .bind(18, seq);
     stmt->run();
     recordExternalIds(m.id, seq, m.externalIds);
     addEvent(m.id, seq, now, MessageState::Queued, "enqueued");
