@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <sofia-sip/su.h>
+#include <sofia-sip/su_time.h>
 #include <sofia-sip/su_wait.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -125,3 +126,23 @@ void SofiaLoop::stop(const std::function<void()>& fini) {
 }
 
 }  // namespace cpmgw::sip
+
+// Sofia's time difference in milliseconds, rounded up instead of down for a time still ahead.
+//
+// Sofia's event loop waits for the next timer with an epoll timeout of su_duration(timer, now)
+// milliseconds, which truncates: a timer less than a millisecond away makes it poll with timeout 0,
+// over and over, until the timer is due. Under steady SIP traffic there always is one (every
+// transaction keeps a timer, and nta fires them each millisecond), so the loop thread never slept:
+// at 5,000 MESSAGEs/s it made 10,000 to 57,000 empty epoll_wait calls a second, CPU taken from the
+// threads that acknowledge messages. Defined here, this function is the one Sofia's library calls (it
+// calls su_duration through its PLT, so the executable's definition comes first); rounding up makes the
+// loop sleep until the timer is due, at most a millisecond late, which SIP timers (T1 = 500 ms) do not
+// notice. Everything else about the result is Sofia's: the same clamping to +-SU_DURATION_MAX.
+extern "C" su_duration_t su_duration(su_time_t const t1, su_time_t const t2) {
+  long long us = (static_cast<long long>(t1.tv_sec) - static_cast<long long>(t2.tv_sec)) * 1000000LL +
+                 (static_cast<long long>(t1.tv_usec) - static_cast<long long>(t2.tv_usec));
+  long long ms = us >= 0 ? (us + 999) / 1000 : -(-us / 1000);
+  if (ms > SU_DURATION_MAX) return SU_DURATION_MAX;
+  if (ms < -SU_DURATION_MAX) return -SU_DURATION_MAX;
+  return static_cast<su_duration_t>(ms);
+}
