@@ -1,8 +1,9 @@
 // SMPP in -> durable -> SIP out: an SMPP client (C++, PDUs through libsmpp34) submits 160-character SMS with a window
 // of 10 and of 100 to cpmgw's SMPP server, which stores each message before its submit_sm_resp and delivers it to a
 // CPM device played by a SIPp UAS. It prints durable msg/s and the submit -> submit_sm_resp latency (p50/p99), then
-// p99 at half the measured load, beside the same client against a plain npm smpp server that answers at once, in
-// the same run (its paced run at the gateway's half load, so that the two p99 compare).
+// p99 at half the target load (5,000 msg/s, half of targets.md's 10,000) and at half the best rate it measured,
+// beside the same client against a plain npm smpp server that answers at once, in the same run (paced at the same
+// rates, so that the p99 compare).
 //
 // Usage: smpp_bench [MESSAGES_PER_RUN]   (default 20000)
 // Needs node with tests/integration/smpp/node_modules (npm ci) for the reference, and sipp for SIP delivery; without
@@ -322,18 +323,21 @@ std::vector<std::string> submitTemplates() {
   return out;
 }
 
+// The throughput target of targets.md; its p99 target holds at half of it.
+constexpr double kTargetRate = 10000;
+
 struct Series {
   std::string name;
-  std::vector<std::pair<std::string, RunResult>> runs;
-  double paced = 0;  // msg/s of the paced run
+  std::vector<std::pair<std::string, RunResult>> runs;  // window 10, window 100, then the paced runs
+  std::vector<double> paced;                            // msg/s of the paced runs
 };
 
-// Window 10 and 100 at full speed, then window 100 paced at `pace` msg/s, or at half the best rate when
-// `pace` is 0. `settle` runs before each run: the gateway's deliveries of the previous run finish first,
+// Window 10 and 100 at full speed, then window 100 paced at each rate of `paces` (msg/s; 0 for half the best
+// rate measured). `settle` runs before each run: the gateway's deliveries of the previous run finish first,
 // so that each run starts from an idle gateway rather than one still busy with the last run's messages.
 Series measure(const std::string& name, std::uint16_t port, const std::string& systemId, const std::string& password,
-               std::size_t n, const std::function<void()>& settle, double pace = 0) {
-  Series s{name, {}};
+               std::size_t n, const std::function<void()>& settle, const std::vector<double>& paces) {
+  Series s{name, {}, {}};
   auto templates = submitTemplates();
   Client c;
   if (!c.connectTo(port) || !c.bind(systemId, password)) {
@@ -348,10 +352,13 @@ Series measure(const std::string& name, std::uint16_t port, const std::string& s
     best = std::max(best, r.rate());
     s.runs.emplace_back("window " + std::to_string(window), r);
   }
-  s.paced = pace > 0 ? pace : best / 2;
-  settle();
-  auto r = c.run(templates, std::max<std::size_t>(2000, static_cast<std::size_t>(s.paced * 3)), 100, s.paced);
-  s.runs.emplace_back("paced " + std::to_string(static_cast<int>(s.paced)) + "/s", r);
+  for (double pace : paces) {
+    double rate = pace > 0 ? pace : best / 2;
+    settle();
+    auto r = c.run(templates, std::max<std::size_t>(2000, static_cast<std::size_t>(rate * 3)), 100, rate);
+    s.runs.emplace_back("paced " + std::to_string(static_cast<int>(rate)) + "/s", r);
+    s.paced.push_back(rate);
+  }
   c.unbind();
   return s;
 }
@@ -483,7 +490,7 @@ int main(int argc, char** argv) {
     if (sipNote.empty()) waitUntil([&] { return pending() == 0; }, 120);
   };
   auto cpuBefore = threadCpuSeconds(gw.pid());
-  auto gateway = measure("cpmgw (stored, then SIP)", smppPort, "bench", "bench", n, settle);
+  auto gateway = measure("cpmgw (stored, then SIP)", smppPort, "bench", "bench", n, settle, {kTargetRate / 2, 0});
 
   // How fast the stored messages reached the SIPp device.
   std::string sipLine = sipNote;
@@ -513,7 +520,7 @@ int main(int argc, char** argv) {
   gw.stop();
 
   // The same client against a plain npm smpp server that answers every submit_sm at once.
-  Series reference{"npm smpp server (answers at once)", {}};
+  Series reference{"npm smpp server (answers at once)", {}, {}};
   std::unique_ptr<Child> npm;
   if (haveNode) {
     std::string out = (dir / "npm.log").string();
@@ -523,7 +530,7 @@ int main(int argc, char** argv) {
     std::smatch pm;
     std::string o;
     if (waitUntil([&] { return std::regex_search(o = readFile(out), pm, std::regex(R"(listening (\d+))")); }, 10)) {
-      // Paced at the gateway's half load: the same rate, so that the two p99 compare.
+      // Paced at the gateway's rates, so that the p99 compare.
       reference = measure(
           reference.name, static_cast<std::uint16_t>(std::stoi(pm[1])), "bench", "bench", n, [] {}, gateway.paced);
     }
@@ -541,7 +548,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < cpuPerMessage.size(); ++i)
     std::printf("%s%s %.0f", i ? ", " : "", cpuPerMessage[i].second.c_str(), cpuPerMessage[i].first);
   std::printf(")\n");
-  if (!gateway.runs.empty()) {
+  if (gateway.runs.size() == 4) {
     double best = std::max(gateway.runs[0].second.rate(), gateway.runs[1].second.rate());
     const auto& halfRun = gateway.runs[2].second;
     if (!reference.runs.empty()) {
@@ -550,10 +557,13 @@ int main(int argc, char** argv) {
                     gateway.runs[i].second.rate() / std::max(1.0, reference.runs[i].second.rate()));
     }
     std::printf("  target >= 10000 durable msg/s: %s (best %.0f)\n", best >= 10000 ? "met" : "NOT met", best);
-    std::printf("  target p99 <= 5 ms at half load: %s (p99 %.2f ms at %.0f/s)\n", halfRun.p99 <= 5 ? "met" : "NOT met",
-                halfRun.p99, halfRun.rate());
-    if (reference.runs.size() == 3)
-      std::printf("  npm reference at the same rate: p99 %.2f ms\n", reference.runs[2].second.p99);
+    std::printf("  target p99 <= 5 ms at half that load (%.0f/s): %s (p99 %.2f ms at %.0f/s)\n", kTargetRate / 2,
+                halfRun.p99 <= 5 ? "met" : "NOT met", halfRun.p99, halfRun.rate());
+    std::printf("  at half the best rate measured: p99 %.2f ms at %.0f/s\n", gateway.runs[3].second.p99,
+                gateway.runs[3].second.rate());
+    if (reference.runs.size() == 4)
+      std::printf("  npm reference at the same rates: p99 %.2f and %.2f ms\n", reference.runs[2].second.p99,
+                  reference.runs[3].second.p99);
   }
   std::error_code ec;
   fs::remove_all(dir, ec);
