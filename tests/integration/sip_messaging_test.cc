@@ -232,6 +232,29 @@ TEST_F(SipMessaging, BadInputGetsTheRightAnswer) {
   EXPECT_TRUE(messagesTo("sip:bob@localhost").empty());
 }
 
+// Timer K ([sip] t4, 100 ms by default) has let the transaction go when the device's second 200 OK
+// arrives: the stray answer is dropped, and the next MESSAGE goes out as usual.
+TEST_F(SipMessaging, AnAnswerThatArrivesAfterTimerKIsIgnored) {
+  std::uint16_t port = freePort();
+  auto scenario = sippScenario("uas_message_twice.xml", {}, dir);
+  Background bob("sipp", {"-sf", scenario, "-m", "2", "-i", "127.0.0.1", "-p", std::to_string(port), "-nostdin",
+                          "-timeout", "30s"});
+  ASSERT_EQ(registerDevice("bob", port, "secret-bob"), 0);
+  for (const char* id : {"late-1", "late-2"}) {
+    ASSERT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost",
+                          cpim("sip:alice@localhost", "sip:bob@localhost", id, id)),
+              0)
+        << lastSippOutput;
+    ASSERT_TRUE(eventually([&] {
+      auto states = messagesTo("sip:bob@localhost");
+      return !states.empty() && states.back() == "delivered";
+    })) << gw.log();
+  }
+  EXPECT_EQ(bob.wait(20s), 0) << bob.output();
+  EXPECT_EQ(messagesTo("sip:bob@localhost"), (std::vector<std::string>{"delivered", "delivered"}));
+  EXPECT_TRUE(gw.running());
+}
+
 TEST_F(SipMessaging, AResentMessageIsStoredOnce) {
   auto body = cpim("sip:alice@localhost", "sip:bob@localhost", "once", "dup-1");
   EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:bob@localhost", body), 0);

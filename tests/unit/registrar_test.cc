@@ -83,15 +83,17 @@ TEST(Registrar, RemovesOneOrAll) {
   EXPECT_EQ(r.users(50), 1u);
 }
 
-TEST(SipConfig, TransactionTimersDefaultToOneSecondT4AndThirtyTwoSecondTimeout) {
+TEST(SipConfig, TransactionTimersDefaultToAHundredMillisecondT4AndThirtyTwoSecondTimeout) {
   auto cfg = config::Config::defaults(fullSchema());
   auto options = SipEndpoint::optionsFrom(cfg);
-  EXPECT_EQ(options.t4Ms, 1000);
+  EXPECT_EQ(options.t4Ms, 100);
   EXPECT_EQ(options.transactionTimeoutMs, 32000);
 
   cfg.set("sip.t4", "250ms");
   EXPECT_EQ(SipEndpoint::optionsFrom(cfg).t4Ms, 250);
-  EXPECT_THROW(cfg.set("sip.t4", "50ms"), config::ConfigError);
+  cfg.set("sip.t4", "10ms");
+  EXPECT_EQ(SipEndpoint::optionsFrom(cfg).t4Ms, 10);
+  EXPECT_THROW(cfg.set("sip.t4", "5ms"), config::ConfigError);
   EXPECT_THROW(cfg.set("sip.t4", "2m"), config::ConfigError);
 }
 

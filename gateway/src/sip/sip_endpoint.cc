@@ -615,10 +615,10 @@ void SipEndpoint::declareConfig(config::Schema& schema) {
               "a timeout (retried), and how long a MESSAGE received over UDP is kept after the answer, to absorb "
               "retransmissions. Memory grows with the receive rate x this time.",
               1000, 300'000});
-  schema.add({"sip", "t4", Type::Duration, "1s",
+  schema.add({"sip", "t4", Type::Duration, "100ms",
               "SIP T4: how long a MESSAGE the gateway sent over UDP is kept after its final response, to absorb "
-              "retransmitted responses (timer K). Memory grows with the delivery rate x this time.",
-              100, 60'000});
+              "retransmitted responses (timer K). Memory and SIP thread CPU grow with the delivery rate x this time.",
+              10, 60'000});
   schema.add({"sip", "udp_buffer", Type::Size, "4M",
               "Receive and send buffer of the UDP socket: absorbs bursts while the SIP thread is busy (the kernel "
               "caps it at net.core.rmem_max / wmem_max).",
