@@ -128,6 +128,59 @@ TEST_F(MigrationTest, UpgradesAVersionOneFileAndMarksConversationHeads) {
   EXPECT_EQ(ids, (std::vector<std::string>{"l2", "q4"}));
 }
 
+// Whether SQLite builds a temporary b-tree to run `sql` on `db` (EXPLAIN lists an OpenEphemeral).
+bool usesTemporaryBtree(store::Database& db, const std::string& sql) {
+  auto explain = db.prepare("EXPLAIN " + sql);
+  while (explain.step())
+    if (explain.columnText(1) == "OpenEphemeral") return true;
+  return false;
+}
+
+TEST_F(MigrationTest, StepFourChecksTheStateWithoutATemporaryBtreeAndKeepsEverything) {
+  const std::string update = "UPDATE messages SET state = ?1 WHERE seq = ?2";
+  {
+    store::Database db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    store::migrate(db, 3);
+    db.exec(R"sql(
+      INSERT INTO messages (id, seq, conv_key, from_addr, to_addr, state, created_at, updated_at, next_attempt_at)
+      VALUES ('q1', 1, 'a' || char(10) || 'b', 'a', 'b', 'queued', 1, 1, 0);
+    )sql");
+    ASSERT_TRUE(usesTemporaryBtree(db, update));  // the IN list of step 1
+  }
+  // A connection open during the upgrade reads the new schema at its next statement: the cookie moved on.
+  store::Database other(path_, SQLITE_OPEN_READWRITE);
+  ASSERT_TRUE(usesTemporaryBtree(other, update));
+  auto cookie = other.queryInt("PRAGMA schema_version");
+  {
+    auto s = open();
+    EXPECT_TRUE(s->get("q1"));
+  }
+  EXPECT_EQ(pragma("user_version"), 4);
+  EXPECT_GT(other.queryInt("PRAGMA schema_version"), cookie);
+  EXPECT_EQ(other.queryText("SELECT state FROM messages WHERE id = 'q1'"), "queued");
+  EXPECT_FALSE(usesTemporaryBtree(other, update));
+  EXPECT_EQ(other.queryText("PRAGMA integrity_check"), "ok");
+  // The same values pass and the same are refused.
+  for (const char* state : {"queued", "leased", "delivered", "failed", "deleted"}) {
+    auto set = other.prepare(update);
+    set.bind(1, state).bind(2, 1);
+    EXPECT_NO_THROW(set.run()) << state;
+  }
+  auto bad = other.prepare(update);
+  bad.bind(1, "lost").bind(2, 1);
+  EXPECT_THROW(bad.run(), store::SqliteError);
+}
+
+TEST_F(MigrationTest, AFreshStoreChecksTheStateWithoutATemporaryBtree) {
+  open().reset();
+  store::Database db(path_, SQLITE_OPEN_READWRITE);
+  EXPECT_FALSE(usesTemporaryBtree(db, "UPDATE messages SET state = ?1 WHERE seq = ?2"));
+  EXPECT_FALSE(usesTemporaryBtree(
+      db,
+      "INSERT INTO messages (id, seq, conv_key, from_addr, to_addr, state, created_at, updated_at) VALUES "
+      "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+}
+
 TEST_F(MigrationTest, NewerSchemaVersionIsRefused) {
   open().reset();
   int newer = store::latestSchemaVersion() + 5;

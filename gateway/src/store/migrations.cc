@@ -9,8 +9,35 @@ namespace cpmgw::store {
 
 namespace {
 
+// Step 4: the CHECK on messages.state as comparisons joined by OR instead of an IN list. SQLite evaluates
+// an IN list of more than two values through a temporary b-tree, built and torn down again for every
+// INSERT and UPDATE of a message: 8 % of the store writer's time. Both forms accept the same values, so
+// no row or page changes: this is SQLite's documented procedure for changing a CHECK constraint in place
+// (the table's CREATE statement rewritten under writable_schema, the schema cookie bumped so that every
+// connection reads the schema again), inside the step's transaction.
+void stateCheckWithoutInList(Database& db) {
+  static const std::string kInList = "CHECK (state IN ('queued', 'leased', 'delivered', 'failed', 'deleted'))";
+  static const std::string kComparisons =
+      "CHECK (state = 'queued' OR state = 'leased' OR state = 'delivered' OR state = 'failed' OR "
+      "state = 'deleted')";
+  std::string sql = db.queryText("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'messages'");
+  auto at = sql.find(kInList);
+  if (at == std::string::npos)
+    throw SqliteError(SQLITE_CORRUPT, "the messages table is not as step 1 made it (no " + kInList + ")");
+  sql.replace(at, kInList.size(), kComparisons);
+  std::int64_t cookie = db.queryInt("PRAGMA schema_version");
+  db.exec("PRAGMA writable_schema = ON");
+  {
+    auto update = db.prepare("UPDATE sqlite_schema SET sql = ?1 WHERE type = 'table' AND name = 'messages'");
+    update.bind(1, sql);
+    update.run();
+  }
+  db.exec("PRAGMA schema_version = " + std::to_string(cookie + 1));
+  db.exec("PRAGMA writable_schema = RESET");  // off, and this connection reads the schema again
+}
+
 // Steps are append-only: once released, a step is never edited; a change is a new step.
-constexpr std::array<Migration, 3> kMigrations{{
+constexpr std::array<Migration, 4> kMigrations{{
     {1, "messages, history and external ids", R"sql(
 CREATE TABLE messages (
   id              TEXT PRIMARY KEY NOT NULL,
@@ -83,6 +110,7 @@ CREATE TABLE users (
 );
 CREATE INDEX messages_queued_by_created ON messages(created_at) WHERE state = 'queued';
 )sql"},
+    {4, "state check without a temporary b-tree", nullptr, &stateCheckWithoutInList},
 }};
 
 }  // namespace

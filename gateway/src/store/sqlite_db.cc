@@ -232,7 +232,8 @@ void applyMigrations(Database& db, std::span<const Migration> steps, std::int32_
     Transaction tx(db, "BEGIN IMMEDIATE");
     if (db.queryInt("PRAGMA user_version") >= step.version) continue;
     try {
-      db.exec(step.sql);
+      if (step.sql) db.exec(step.sql);
+      if (step.code) step.code(db);
     } catch (const SqliteError& e) {
       throw SqliteError(
           e.code(), "schema step " + std::to_string(step.version) + " (" + step.description + ") failed: " + e.what());

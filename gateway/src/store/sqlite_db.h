@@ -133,9 +133,10 @@ std::string existingFileProblem(const std::string& path);
 // One step of a database file's schema. PRAGMA user_version holds the version of the last step applied,
 // PRAGMA application_id marks the file as the kind of cpmgw file it is.
 struct Migration {
-  int version;              // user_version after this step; steps are numbered 1, 2, 3, ...
-  const char* description;  // for error messages
-  const char* sql;
+  int version;                        // user_version after this step; steps are numbered 1, 2, 3, ...
+  const char* description;            // for error messages
+  const char* sql;                    // run first, when not null
+  void (*code)(Database&) = nullptr;  // then this, for a step SQL alone cannot express
 };
 
 // Why an open database cannot be used as a `kind` ("cpmgw store", ...) marked with `applicationId` whose
