@@ -556,7 +556,8 @@ int main(int argc, char** argv) {
         std::printf("  ratio cpmgw / npm reference, %s: %.2f\n", gateway.runs[i].first.c_str(),
                     gateway.runs[i].second.rate() / std::max(1.0, reference.runs[i].second.rate()));
     }
-    std::printf("  target >= 10000 durable msg/s: %s (best %.0f)\n", best >= 10000 ? "met" : "NOT met", best);
+    std::printf("  target >= %.0f durable msg/s: %s (best %.0f)\n", kTargetRate,
+                best >= kTargetRate ? "met" : "NOT met", best);
     std::printf("  target p99 <= 5 ms at half that load (%.0f/s): %s (p99 %.2f ms at %.0f/s)\n", kTargetRate / 2,
                 halfRun.p99 <= 5 ? "met" : "NOT met", halfRun.p99, halfRun.rate());
     std::printf("  at half the best rate measured: p99 %.2f ms at %.0f/s\n", gateway.runs[3].second.p99,

@@ -729,7 +729,7 @@ SqliteStore::SqliteStore(const Options& options) : options_(options) {
     // An existing file is opened without CREATE so that a file removed meanwhile is not silently recreated.
     int flags = SQLITE_OPEN_READWRITE | (existed ? 0 : SQLITE_OPEN_CREATE);
     // Through the VFS that writes each commit's WAL frames with one call (store/wal_vfs.h): the writer
-    // needs about a quarter less CPU per message.
+    // needs a sixth to a quarter less CPU per message.
     writer_ = std::make_unique<Database>(path, flags, store::walGatheringVfs());
     writer_->setBusyTimeout(kBusyTimeoutMs);
   } catch (const SqliteError& e) {
