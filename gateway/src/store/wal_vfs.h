@@ -2,9 +2,9 @@
 //
 // SQLite writes every WAL frame with two write calls, its 24-byte header and then its page: a commit of
 // 17 pages (a typical SMPP message: the row and its index entries) made 35 pwrite calls, which on a
-// virtual machine cost the store's writer about a quarter of its time. Through this VFS, the frames of a
-// commit are copied into a buffer and written with one call when the commit's last frame arrives; the
-// commit then fails, as before, when that write does. Reads, syncs, truncation and size queries of the
+// virtual machine took about a fifth of the store writer's time. Through this VFS, the frames of a
+// commit are copied into a buffer, written with one call when the commit frame's header arrives, and
+// that frame's page follows with a second; the commit then fails, as before, when either write does. Reads, syncs, truncation and size queries of the
 // WAL, and any write elsewhere in the file, write the buffer out first, so the file always reads as if
 // every write had gone through at once. Only the WAL is buffered: the database file and the rollback
 // journal go straight through.
