@@ -33,7 +33,10 @@ void Dispatcher::declareConfig(config::Schema& schema) {
   using config::Type;
   schema.add({"dispatcher", "lease_time", Type::Duration, "60s",
               "How long a message handed to an egress stays leased before it is handed out again.", 1000});
-  schema.add({"dispatcher", "batch", Type::Int, "256", "Most messages leased per round and egress.", 1, 100000});
+  schema.add({"dispatcher", "batch", Type::Int, "32",
+              "Most messages leased per round and egress (one store write, which the writes queued behind it wait "
+              "for).",
+              1, 100000});
   schema.add({"dispatcher", "max_in_flight", Type::Int, "256",
               "Per egress: most messages handed out whose outcome is not known yet.", 1, 1000000});
   schema.add(

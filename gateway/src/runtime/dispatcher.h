@@ -25,7 +25,7 @@ class Dispatcher final : private LeaseSink {
  public:
   struct Options {
     std::int64_t leaseMs = 60'000;       // how long a handed-out message stays leased
-    std::size_t batch = 256;             // most messages leased per round and egress
+    std::size_t batch = 32;              // most messages leased per round and egress
     std::size_t maxInFlight = 256;       // per egress: submitted, outcome not yet known
     std::int64_t retryBaseMs = 1'000;    // first retry delay; doubles per attempt
     std::int64_t retryCapMs = 300'000;   // longest delay between attempts
