@@ -4,10 +4,10 @@
 // 17 pages (a typical SMPP message: the row and its index entries) made 35 pwrite calls, which on a
 // virtual machine took about a fifth of the store writer's time. Through this VFS, the frames of a
 // commit are copied into a buffer, written with one call when the commit frame's header arrives, and
-// that frame's page follows with a second; the commit then fails, as before, when either write does. Reads, syncs, truncation and size queries of the
-// WAL, and any write elsewhere in the file, write the buffer out first, so the file always reads as if
-// every write had gone through at once. Only the WAL is buffered: the database file and the rollback
-// journal go straight through.
+// that frame's page follows with a second; the commit then fails, as before, when either write does.
+// Reads, syncs, truncation and size queries of the WAL, and any write elsewhere in the file, write the
+// buffer out first, so the file always reads as if every write had gone through at once. Only the WAL
+// is buffered: the database file and the rollback journal go straight through.
 //
 // A commit frame is one whose header carries the database size (bytes 4-7, zero in all other frames;
 // see the WAL format in SQLite's file format document). Should a SQLite version ever write frames
