@@ -1,4 +1,4 @@
-// A SQLite VFS over the default one that gathers what a commit appends to the WAL into one write.
+// A SQLite VFS over the default one that gathers what a commit appends to the WAL into two writes.
 //
 // SQLite writes every WAL frame with two write calls, its 24-byte header and then its page: a commit of
 // 17 pages (a typical SMPP message: the row and its index entries) made 35 pwrite calls, which on a
