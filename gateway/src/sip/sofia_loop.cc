@@ -134,10 +134,11 @@ void SofiaLoop::stop(const std::function<void()>& fini) {
 // over and over, until the timer is due. Under steady SIP traffic there always is one (every
 // transaction keeps a timer, and nta fires them each millisecond), so the loop thread kept polling:
 // at 5,000 MESSAGEs/s it made 11,000 to 57,000 epoll_wait calls a second, most with timeout 0 (7,600
-// with the rounding below), CPU taken from the threads that acknowledge messages. Defined here, this function is the
-// one Sofia's library calls (it calls su_duration through its PLT, so the executable's definition comes first);
-// rounding up makes the loop sleep until the timer is due, at most a millisecond late, which SIP timers (T1 = 500 ms)
-// do not notice. Everything else about the result is Sofia's: the same clamping to +-SU_DURATION_MAX.
+// with the rounding below), CPU taken from the threads that acknowledge messages. Defined here, this
+// function is the one Sofia's library calls (it calls su_duration through its PLT, so the executable's
+// definition comes first); rounding up makes the loop sleep until the timer is due, at most a
+// millisecond late, which SIP timers (T1 = 500 ms) do not notice. Everything else about the result is
+// Sofia's: the same clamping to +-SU_DURATION_MAX.
 extern "C" su_duration_t su_duration(su_time_t const t1, su_time_t const t2) {
   long long us = (static_cast<long long>(t1.tv_sec) - static_cast<long long>(t2.tv_sec)) * 1000000LL +
                  (static_cast<long long>(t1.tv_usec) - static_cast<long long>(t2.tv_usec));
