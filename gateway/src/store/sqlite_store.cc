@@ -411,23 +411,23 @@ class ReaderPool {
 //
 // The WAL starts again from its beginning only when a writer finds every frame copied, which under
 // steady writing the checkpointer never achieves alone (new frames arrive while it copies): the WAL
-// would grow without end. So once the WAL holds kResetPages, the checkpointer copies again, a few passes
-// at most, until fewer than kNearlyDone frames are left (each pass only has the frames written during
-// the last), and then asks the writer to copy that rest itself, between two transactions, which takes
-// it a moment; the next transaction reuses the WAL from its start. At kWriterPages the writer does so
-// whatever is left (the checkpointer fell behind): the WAL stays under about 64 MiB. The writer copies
-// after it has handed its last commit to the sync thread, not inside that commit: the copy takes two
-// disk syncs (the WAL before, the database after), 2 to 3 ms here, and the commit's acknowledgements
-// need not wait for them.
+// would grow without end. So once the WAL holds a cycle's frames (Options::walCycleFrames), the
+// checkpointer copies again, a few passes at most, until fewer than kNearlyDone frames are left (each
+// pass only has the frames written during the last), and then asks the writer to copy that rest
+// itself, between two transactions; the next transaction reuses the WAL from its start. At twice a
+// cycle the writer does so whatever is left (the checkpointer fell behind). The writer copies after it
+// has handed its last commit to the sync thread, not inside that commit: the copy takes two disk syncs
+// (the WAL before, the database after), 2 to 4 ms here, and the commit's acknowledgements need not
+// wait for them. The writes that arrive meanwhile do wait, which is why a cycle is long.
 
 class Checkpointer {
  public:
-  static constexpr int kPages = 1000;               // start a pass when this many frames wait to be copied
-  static constexpr int kResetPages = 4 * kPages;    // then bring the WAL back to its start (see above)
-  static constexpr int kNearlyDone = 200;           // frames left for the writer to copy
-  static constexpr int kWriterPages = 16 * kPages;  // the writer copies the rest however much it is
+  static constexpr int kPages = 1000;      // start a pass when this many frames wait to be copied
+  static constexpr int kNearlyDone = 200;  // frames left for the writer to copy
 
-  explicit Checkpointer(const std::string& path) : db_(path, SQLITE_OPEN_READWRITE) {
+  // `cycleFrames`: bring the WAL back to its start once it holds this many (see above).
+  Checkpointer(const std::string& path, int cycleFrames)
+      : resetPages_(cycleFrames), writerPages_(2 * cycleFrames), db_(path, SQLITE_OPEN_READWRITE) {
     db_.setBusyTimeout(kBusyTimeoutMs);
     // A connection finds out that the file is in WAL mode when it first reads it; until then a checkpoint
     // through it does nothing at all (and says so only by reporting -1 frames).
@@ -448,7 +448,7 @@ class Checkpointer {
     auto* checkpointer = static_cast<Checkpointer*>(self);
     int copied = checkpointer->copied_;
     if (pages < copied) checkpointer->copied_ = copied = 0;  // the WAL started again from its beginning
-    if (checkpointer->nearlyDone_.exchange(false) || pages >= kWriterPages)
+    if (checkpointer->nearlyDone_.exchange(false) || pages >= checkpointer->writerPages_)
       checkpointer->writerCopies_ = true;
     else if (pages - copied >= kPages)
       checkpointer->request();
@@ -488,7 +488,7 @@ class Checkpointer {
           break;
         }
         copied_ = copied;
-        if (logged < kResetPages) break;
+        if (logged < resetPages_) break;
         if (logged - copied < kNearlyDone || pass == 3) {
           nearlyDone_ = true;
           break;
@@ -497,6 +497,8 @@ class Checkpointer {
     }
   }
 
+  const int resetPages_;   // the WAL starts again once it holds this many frames
+  const int writerPages_;  // the writer copies the rest however much it is
   Database db_;
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -751,7 +753,7 @@ SqliteStore::SqliteStore(const Options& options) : options_(options) {
     writer_->exec("PRAGMA temp_store = MEMORY");
     store::migrate(*writer_);
     readers_ = std::make_unique<ReaderPool>(path, options_.readers);
-    checkpointer_ = std::make_unique<Checkpointer>(path);
+    checkpointer_ = std::make_unique<Checkpointer>(path, static_cast<int>(options_.walCycleFrames));
     sqlite3_wal_hook(writer_->handle(), &Checkpointer::onCommit, checkpointer_.get());
     // Once stopping, the writer waits for the callbacks of its last commits: they may queue more writes.
     syncer_ = std::make_unique<Syncer>(path + "-wal", options_.synchronousFull, [this] {
