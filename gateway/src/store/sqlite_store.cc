@@ -494,6 +494,11 @@ class Checkpointer {
           break;
         }
       }
+      // Commits during the passes asked again, counting as waiting the frames the passes copied: a pass
+      // now would only copy the few frames since, and sync the WAL for them. The next commit asks again
+      // when a thousand frames wait.
+      std::lock_guard lock(mutex_);
+      requested_ = false;
     }
   }
 
