@@ -417,7 +417,7 @@ class ReaderPool {
 // itself, between two transactions; the next transaction reuses the WAL from its start. At twice a
 // cycle the writer does so whatever is left (the checkpointer fell behind). The writer copies after it
 // has handed its last commit to the sync thread, not inside that commit: the copy takes two disk syncs
-// (the WAL before, the database after), 2 to 4 ms here, and the commit's acknowledgements need not
+// (the WAL before, the database after), about 2 ms here, and the commit's acknowledgements need not
 // wait for them. The writes that arrive meanwhile do wait, which is why a cycle is long.
 
 class Checkpointer {
