@@ -399,6 +399,28 @@ class ReaderPool {
   std::vector<std::unique_ptr<Database>> idle_;
 };
 
+// A file of the store synced by path (fdatasync). Opened on the first sync, when the file exists; any
+// descriptor of the file will do: fdatasync flushes the file, whoever wrote it.
+class FileSync {
+ public:
+  explicit FileSync(std::string path) : path_(std::move(path)) {}
+  ~FileSync() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  FileSync(const FileSync&) = delete;
+  FileSync& operator=(const FileSync&) = delete;
+  // "" once the file's data is on disk, else what went wrong.
+  std::string sync() {
+    if (fd_ < 0) fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0 || ::fdatasync(fd_) != 0) return "cannot sync " + path_ + ": " + std::strerror(errno);
+    return {};
+  }
+
+ private:
+  const std::string path_;
+  int fd_ = -1;
+};
+
 // ---------------------------------------------------------------------------------------------------
 // WAL checkpoints on a thread of their own. Done by the writer (SQLite's default), a checkpoint copies
 // a thousand pages back into the database file and syncs it inside some caller's commit: that commit
@@ -428,7 +450,11 @@ class Checkpointer {
   // `cycleFrames`: bring the WAL back to its start once it holds this many (see above). `sync`: sync the
   // database file after each pass (see syncDatabase).
   Checkpointer(const std::string& path, int cycleFrames, bool sync)
-      : resetPages_(cycleFrames), writerPages_(2 * cycleFrames), sync_(sync), db_(path, SQLITE_OPEN_READWRITE) {
+      : resetPages_(cycleFrames),
+        writerPages_(2 * cycleFrames),
+        sync_(sync),
+        file_(path),
+        db_(path, SQLITE_OPEN_READWRITE) {
     db_.setBusyTimeout(kBusyTimeoutMs);
     // A connection finds out that the file is in WAL mode when it first reads it; until then a checkpoint
     // through it does nothing at all (and says so only by reporting -1 frames).
@@ -442,7 +468,6 @@ class Checkpointer {
     }
     wake_.notify_one();
     thread_.join();
-    if (fd_ >= 0) ::close(fd_);
   }
   // sqlite3_wal_hook callback of the writer connection (it replaces SQLite's own automatic checkpoint):
   // after every commit, with the WAL's size in pages.
@@ -511,15 +536,13 @@ class Checkpointer {
   // keeps the frames until a pass whose own sync succeeds.
   void syncDatabase() {
     if (!sync_) return;
-    if (fd_ < 0) fd_ = ::open(db_.path().c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0 || ::fdatasync(fd_) != 0)
-      logger().warning("cannot sync %s after a WAL checkpoint: %s", db_.path(), std::string(std::strerror(errno)));
+    if (std::string error = file_.sync(); !error.empty()) logger().warning("%s (after a WAL checkpoint)", error);
   }
 
   const int resetPages_;   // the WAL starts again once it holds this many frames
   const int writerPages_;  // the writer copies the rest however much it is
   const bool sync_;
-  int fd_ = -1;  // the database file, for syncDatabase
+  FileSync file_;  // the database file, for syncDatabase
   Database db_;
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -546,7 +569,7 @@ class Syncer {
  public:
   // `onSettled` runs on this thread whenever everything handed over is completed.
   Syncer(std::string walPath, bool sync, std::function<void()> onSettled)
-      : walPath_(std::move(walPath)), sync_(sync), onSettled_(std::move(onSettled)) {
+      : wal_(std::move(walPath)), sync_(sync), onSettled_(std::move(onSettled)) {
     thread_ = std::thread([this] { run(); });
   }
   ~Syncer() {
@@ -556,7 +579,6 @@ class Syncer {
     }
     wake_.notify_one();
     thread_.join();  // completes everything handed over first
-    if (fd_ >= 0) ::close(fd_);
   }
   // Writer thread, after the commit (or its failure): complete `batch` once the WAL is synced. A batch
   // that changed no row (`wrote` false) needs no sync of its own, only those before it.
@@ -607,19 +629,15 @@ class Syncer {
   }
   std::string sync() {
     if (!sync_) return {};
-    // Opened on the first sync: by then the writer has committed, so the file exists. Any descriptor of
-    // the file will do: fdatasync flushes the file, whoever wrote it.
-    if (fd_ < 0) fd_ = ::open(walPath_.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0 || ::fdatasync(fd_) != 0)
-      return "cannot sync " + walPath_ + ": " + std::strerror(errno) + "; the last commits may not be on disk";
-    return {};
+    // The first sync comes after the writer's first commit: by then the WAL exists.
+    std::string error = wal_.sync();
+    return error.empty() ? error : error + "; the last commits may not be on disk";
   }
 
-  const std::string walPath_;
+  FileSync wal_;
   const bool sync_;
   const std::function<void()> onSettled_;
   std::atomic<std::size_t> unsettled_{0};  // handed over, not completed yet
-  int fd_ = -1;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<std::unique_ptr<Op>> pending_;
