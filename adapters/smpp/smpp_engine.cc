@@ -783,19 +783,27 @@ void SmppEngine::onInboundSm(const std::shared_ptr<Bind>& bind, Pdu&& pdu) {
     r.text = content.text ? firstChars(content.body, 20) : std::string();
     report = std::move(r);
   }
-  submitInbound(bind, std::move(m), std::move(report), std::move(reply));
+  // Encoded here, on the loop thread (libsmpp34), for the store's thread to send once the message is on disk.
+  std::string accepted =
+      encodePdu(messageIdResp(cmd::resp(pdu.commandId), pdu.sequence, status::kOk, bind->esme ? m.id : std::string()));
+  submitInbound(bind, std::move(m), std::move(report), std::move(reply), std::move(accepted));
 }
 
 void SmppEngine::submitInbound(const std::shared_ptr<Bind>& bind, Message m, std::optional<MoReport> report,
-                               Reply reply) {
+                               Reply reply, std::string accepted) {
   ++inboundPending_;
   ++bind->inboundPending;
   auto loop = loop_;
   std::string id = m.id, from = m.from, to = m.to;
-  sink_.inbound(std::move(m), [this, loop, bind, report, reply, id, from, to](EnqueueResult r) {
-    loop->post([this, bind, report, reply, id, from, to, r] {
+  sink_.inbound(std::move(m), [this, loop, bind, report, reply, id, from, to, accepted](EnqueueResult r) {
+    // On the store's thread. The ESME may send its next request the moment it has the answer: the window counts
+    // this one as answered first.
+    --bind->inboundPending;
+    // A stored message is answered from here, without waiting for the loop thread to wake up for it, unless the
+    // link is TLS or has output waiting. The bookkeeping below stays on the loop thread.
+    const bool answered = r.status == EnqueueResult::Status::Stored && r.id == id && bind->session->answerNow(accepted);
+    loop->post([this, bind, report, reply, id, from, to, r, answered] {
       --inboundPending_;
-      --bind->inboundPending;
       if (r.status == EnqueueResult::Status::Error) {
         std::uint32_t st = statusForCoreError(r.error);
         if (st == status::kMsgQFul) ++counters_.queueFullAnswers;
@@ -810,7 +818,7 @@ void SmppEngine::submitInbound(const std::shared_ptr<Bind>& bind, Message m, std
       }
       logDebug(log_, "SMPP %s: message %s from %s to %s %s", bind->label(), r.id, from, to,
                std::string(r.status == EnqueueResult::Status::Stored ? "stored" : "was a duplicate"));
-      reply(status::kOk, bind->esme ? r.id : std::string());
+      if (!answered) reply(status::kOk, bind->esme ? r.id : std::string());
     });
   });
 }

@@ -150,7 +150,8 @@ class SmppEngine {
   // Inbound (MO) and receipts.
   void onInboundSm(const std::shared_ptr<Bind>& bind, Pdu&& pdu);
   void handleReceipt(const std::shared_ptr<Bind>& bind, const SmBody& sm, Reply reply);
-  void submitInbound(const std::shared_ptr<Bind>& bind, Message message, std::optional<MoReport> report, Reply reply);
+  void submitInbound(const std::shared_ptr<Bind>& bind, Message message, std::optional<MoReport> report, Reply reply,
+                     std::string accepted);
   void storeMoPart(const std::shared_ptr<Bind>& bind, MoPart part, Reply reply);
   void deliverAssembly(std::vector<MoPart> parts, bool incomplete);
   void sweep();

@@ -1,6 +1,8 @@
 // The engine's per-link and per-message state, shared by its implementation files only.
 #pragma once
 
+#include <atomic>
+
 #include "smpp/smpp_engine.h"
 
 namespace cpmgw::smpp {
@@ -17,7 +19,7 @@ struct SmppEngine::Bind {
   bool tls = false;
   TokenBucket* pacing = nullptr;  // our submits on an SMSC bind (tps=)
   std::int64_t boundAt = 0;
-  std::size_t inboundPending = 0;  // its requests we have not answered yet
+  std::atomic<std::size_t> inboundPending{0};  // its requests we have not answered yet (the store's thread answers too)
   std::int64_t throttledUntil = 0;
   std::int64_t throttleBackoffMs = 0;
   std::uint64_t sent = 0, received = 0, throttled = 0;

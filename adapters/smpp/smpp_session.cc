@@ -154,6 +154,10 @@ void SmppSession::handshake() {
 
 void SmppSession::becomeOpen() {
   state_ = State::Open;
+  {
+    std::lock_guard lock(outMutex_);
+    answerNow_ = !ssl_;
+  }
   openedAt_ = lastReceived_ = steadyMs();
   updateInterest();
   if (handlers_.onOpen) handlers_.onOpen();
@@ -161,7 +165,11 @@ void SmppSession::becomeOpen() {
 
 void SmppSession::updateInterest() {
   if (state_ != State::Open) return;
-  bool want = !out_.empty();
+  bool want;
+  {
+    std::lock_guard lock(outMutex_);
+    want = !out_.empty();
+  }
   if (want == wantWrite_) return;
   loop_.modify(fd_.get(), kIn | (want ? kOut : 0u));
   wantWrite_ = want;
@@ -345,9 +353,14 @@ void SmppSession::unbind() {
 
 void SmppSession::queue(const std::string& bytes) {
   if (state_ == State::Closed) return;
-  out_ += bytes;
-  if (out_.size() > options_.maxOutput) {
-    close("peer does not read: " + std::to_string(out_.size()) + " bytes queued");
+  std::size_t size;
+  {
+    std::lock_guard lock(outMutex_);
+    out_ += bytes;
+    size = out_.size();
+  }
+  if (size > options_.maxOutput) {
+    close("peer does not read: " + std::to_string(size) + " bytes queued");
     return;
   }
   if (!flushQueued_) {
@@ -362,23 +375,45 @@ void SmppSession::queue(const std::string& bytes) {
 void SmppSession::flush() {
   flushQueued_ = false;
   if (state_ != State::Open) return;
-  std::size_t done = 0;
-  while (done < out_.size()) {
-    long r = ioWrite(out_.data() + done, out_.size() - done);
-    if (r > 0) {
-      done += static_cast<std::size_t>(r);
-      continue;
+  bool failed = false, empty;
+  {
+    std::lock_guard lock(outMutex_);
+    std::size_t done = 0;
+    while (done < out_.size()) {
+      long r = ioWrite(out_.data() + done, out_.size() - done);
+      if (r > 0) {
+        done += static_cast<std::size_t>(r);
+        continue;
+      }
+      if (r == -2) {
+        out_.clear();
+        failed = true;
+      }
+      break;
     }
-    if (r == -2) {
-      out_.clear();
-      close(ssl_ ? "TLS write failed: " + opensslErrors() : std::string("write failed: ") + std::strerror(errno));
-      return;
-    }
-    break;
+    if (!failed) out_.erase(0, done);
+    empty = out_.empty();
   }
-  out_.erase(0, done);
+  if (failed) {
+    close(ssl_ ? "TLS write failed: " + opensslErrors() : std::string("write failed: ") + std::strerror(errno));
+    return;
+  }
   updateInterest();
-  if (out_.empty() && closeWhenFlushed_) close(closeReason_);
+  if (empty && closeWhenFlushed_) close(closeReason_);
+}
+
+bool SmppSession::answerNow(const std::string& bytes) {
+  std::lock_guard lock(outMutex_);
+  if (!answerNow_ || !out_.empty()) return false;
+  long r = ioWrite(bytes.data(), bytes.size());
+  if (r == static_cast<long>(bytes.size())) return true;
+  if (r == -2) return false;  // the loop thread's write meets the error too, and closes the link
+  out_.assign(bytes, r > 0 ? static_cast<std::size_t>(r) : 0);
+  std::weak_ptr<SmppSession> weak = weak_from_this();
+  loop_.post([weak] {
+    if (auto self = weak.lock()) self->flush();
+  });
+  return true;
 }
 
 void SmppSession::closeAfterFlush(const std::string& reason) {
@@ -386,7 +421,12 @@ void SmppSession::closeAfterFlush(const std::string& reason) {
   closeWhenFlushed_ = true;
   closeReason_ = reason;
   closeDeadline_ = steadyMs() + options_.responseTimeoutMs;
-  if (out_.empty() && !flushQueued_) close(reason);
+  bool empty;
+  {
+    std::lock_guard lock(outMutex_);
+    empty = out_.empty();
+  }
+  if (empty && !flushQueued_) close(reason);
 }
 
 void SmppSession::close(const std::string& reason) {
@@ -396,6 +436,10 @@ void SmppSession::close(const std::string& reason) {
   if (tickTimer_) {
     loop_.cancel(tickTimer_);
     tickTimer_ = 0;
+  }
+  {
+    std::lock_guard lock(outMutex_);
+    answerNow_ = false;
   }
   if (fd_) {
     loop_.unwatch(fd_.get());

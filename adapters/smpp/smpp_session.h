@@ -1,12 +1,13 @@
 // One SMPP connection: transport (TCP, optionally TLS), framing, the window of requests we sent and their response
 // timers, enquire_link keep-alive, and the protocol-level answers (enquire_link_resp, unbind_resp, generic_nack and
 // error responses for PDUs that do not decode). Everything above it (binds, messages) belongs to its owner.
-// Loop thread only, like everything that touches libsmpp34.
+// Loop thread only, like everything that touches libsmpp34, but for answerNow().
 #pragma once
 
 #include <deque>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -49,6 +50,10 @@ class SmppSession : public std::enable_shared_from_this<SmppSession> {
   bool sendRequest(Pdu pdu, ResponseHandler handler, bool force = false);
   // Sends a response (or generic_nack).
   void respond(const Pdu& pdu);
+  // Any thread: writes an encoded response at once, when the link is open, plain TCP and has nothing else queued;
+  // false otherwise (TLS, closed, output waiting), and the caller sends it with respond() on the loop thread.
+  // What the socket does not take at once is queued for the loop thread.
+  bool answerNow(const std::string& bytes);
   // Sends unbind and closes when unbind_resp arrives or after the response timeout.
   void unbind();
   // Closes at once: outstanding handlers get a null response.
@@ -107,6 +112,8 @@ class SmppSession : public std::enable_shared_from_this<SmppSession> {
   State state_ = State::Connecting;
   std::string in_;
   std::size_t inPos_ = 0;
+  std::mutex outMutex_;     // out_, answerNow_ and writes to the socket: answerNow() runs on other threads
+  bool answerNow_ = false;  // open and not TLS
   std::string out_;
   bool flushQueued_ = false;
   bool wantWrite_ = false;  // EPOLLOUT interest registered

@@ -292,6 +292,22 @@ TEST_F(SmppServer, OverThroughputIsThrottled) {
   EXPECT_TRUE(statuses->has("0"));
 }
 
+TEST_F(SmppServer, AnEsmeThatKeepsTheWholeWindowInFlightIsNeverThrottled) {
+  // Our window is 10 (the default). The ESME keeps 10 submits in flight and sends the next one the moment an answer
+  // arrives: a request has left the window by the time its answer is out.
+  ASSERT_EQ(gw.postJson("/v1/smpp/accounts", R"({"system_id":"busy","password":"pw"})").status, 201);
+  connect("a");
+  ASSERT_EQ(bind("a", "busy", "pw"), 0);
+  auto c = command("flood", {{"id", "a"}, {"tag", "w"}, {"count", 1000}, {"window", 10}});
+  c->set("params", sm("15550197", hexOf("in flight")));
+  esme->send(c);
+  auto done = esme->waitFor("flood_done", {{"id", "a"}}, 60s);
+  ASSERT_TRUE(done) << esme->transcript();
+  auto statuses = done->getObject("statuses");
+  EXPECT_EQ(statuses->size(), 1u) << done->get("statuses").toString();
+  EXPECT_EQ(statuses->optValue<int>("0", 0), 1000) << done->get("statuses").toString();
+}
+
 TEST_F(SmppServer, SubmitsBeyondThePendingLimitAreAnsweredQueueFull) {
   gw.stop();
   Gateway tight{{{"adapters.enabled", "loopback, smpp"},
