@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 
 namespace cpmgw::smpp {
 
@@ -73,10 +74,17 @@ bool EventLoop::post(Callback cb) {
     std::lock_guard lock(mutex_);
     if (!running_ || stopRequested_) return false;
     posted_.push_back(std::move(cb));
-    if (posted_.size() > 1) return true;  // a wake-up is already on its way
+    if (std::exchange(woken_, true)) return true;  // a wake-up is already on its way
   }
   std::uint64_t one = 1;
   (void)!::write(wake_.get(), &one, sizeof one);
+  return true;
+}
+
+bool EventLoop::postQuietly(Callback cb) {
+  std::lock_guard lock(mutex_);
+  if (!running_ || stopRequested_) return false;
+  posted_.push_back(std::move(cb));
   return true;
 }
 
@@ -139,13 +147,11 @@ void EventLoop::run() {
     if (!deferred_.empty()) timeout = 0;
     int n = ::epoll_wait(epoll_.get(), events, kMaxEvents, timeout);
     if (n < 0 && errno != EINTR) break;
-    bool drainPosted = false;
     for (int i = 0; i < n; ++i) {
       int fd = events[i].data.fd;
       if (fd == wake_.get()) {
         std::uint64_t v;
         (void)!::read(wake_.get(), &v, sizeof v);
-        drainPosted = true;
         continue;
       }
       auto it = handlers_.find(fd);
@@ -154,11 +160,12 @@ void EventLoop::run() {
       handler(events[i].events);
     }
     bool stopNow = false;
-    if (drainPosted) {
+    {
       std::vector<Callback> batch;
       {
         std::lock_guard lock(mutex_);
         batch.swap(posted_);
+        woken_ = false;
         stopNow = stopRequested_;
       }
       for (auto& cb : batch) cb();

@@ -65,6 +65,10 @@ class EventLoop {
 
   // Thread-safe: runs `cb` on the loop thread. Returns false (and drops cb) when the loop is not running.
   bool post(Callback cb);
+  // Thread-safe: like post(), without waking the loop: `cb` runs in the loop's next iteration, whatever ends its
+  // wait (an event, a timer, a post()), in order with the posted callbacks. For bookkeeping that may wait; a
+  // loop without timers may wait for ever.
+  bool postQuietly(Callback cb);
   bool inLoop() const { return std::this_thread::get_id() == threadId_; }
 
   // Loop thread only.
@@ -86,6 +90,7 @@ class EventLoop {
   std::thread::id threadId_;
   mutable std::mutex mutex_;
   std::vector<Callback> posted_;
+  bool woken_ = false;  // the eventfd was written since the loop last took posted_
   bool running_ = false;
   bool stopRequested_ = false;
 

@@ -800,9 +800,10 @@ void SmppEngine::submitInbound(const std::shared_ptr<Bind>& bind, Message m, std
     // this one as answered first.
     --bind->inboundPending;
     // A stored message is answered from here, without waiting for the loop thread to wake up for it, unless the
-    // link is TLS or has output waiting. The bookkeeping below stays on the loop thread.
+    // link is TLS or has output waiting. The bookkeeping below stays on the loop thread, and once the answer is out
+    // it waits for the loop's next iteration (the engine's tick comes every 100 ms) rather than waking it.
     const bool answered = r.status == EnqueueResult::Status::Stored && r.id == id && bind->session->answerNow(accepted);
-    loop->post([this, bind, report, reply, id, from, to, r, answered] {
+    auto rest = [this, bind, report, reply, id, from, to, r, answered] {
       --inboundPending_;
       if (r.status == EnqueueResult::Status::Error) {
         std::uint32_t st = statusForCoreError(r.error);
@@ -819,7 +820,11 @@ void SmppEngine::submitInbound(const std::shared_ptr<Bind>& bind, Message m, std
       logDebug(log_, "SMPP %s: message %s from %s to %s %s", bind->label(), r.id, from, to,
                std::string(r.status == EnqueueResult::Status::Stored ? "stored" : "was a duplicate"));
       if (!answered) reply(status::kOk, bind->esme ? r.id : std::string());
-    });
+    };
+    if (answered)
+      loop->postQuietly(std::move(rest));
+    else
+      loop->post(std::move(rest));
   });
 }
 
