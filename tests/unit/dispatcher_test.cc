@@ -119,6 +119,28 @@ TEST(Backoff, DoublesUpToTheCapWithoutOverflow) {
   EXPECT_EQ(Dispatcher::backoffMs(o, -1), 1000);
 }
 
+TEST(LeaseSize, StartsSmallGrowsWhileABacklogFillsTheRoundsAndFallsBackWhenItIsGone) {
+  EXPECT_EQ(Dispatcher::nextLeaseSize(8, 8, 8, 32), 16u);
+  EXPECT_EQ(Dispatcher::nextLeaseSize(16, 16, 16, 32), 32u);
+  EXPECT_EQ(Dispatcher::nextLeaseSize(32, 32, 32, 32), 32u);  // never beyond [dispatcher] batch
+  EXPECT_EQ(Dispatcher::nextLeaseSize(32, 32, 31, 32), 8u);   // the backlog is gone
+  EXPECT_EQ(Dispatcher::nextLeaseSize(32, 3, 3, 32), 32u);    // capped by max_in_flight, and all came
+  EXPECT_EQ(Dispatcher::nextLeaseSize(8, 8, 0, 32), 8u);
+  EXPECT_EQ(Dispatcher::nextLeaseSize(4, 4, 4, 4), 4u);  // a batch below the first size
+  EXPECT_EQ(Dispatcher::nextLeaseSize(64, 64, 64, 100), 100u);
+}
+
+TEST_F(DispatcherTest, ABacklogLargerThanTheBatchGoesOutInGrowingRounds) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 100; ++i) ids.push_back(enqueue("tel:+1555011" + std::to_string(i)));
+  Dispatcher::Options o;
+  o.batch = 32;
+  startDispatcher(o);
+  ASSERT_TRUE(egress_.waitPending(100));
+  for (int i = 0; i < 100; ++i) egress_.answer(DeliveryOutcome::delivered());
+  for (const auto& id : ids) EXPECT_TRUE(waitState(id, MessageState::Delivered)) << id;
+}
+
 TEST_F(DispatcherTest, DeliveredMessagesAreAcked) {
   startDispatcher({});
   auto id = enqueue("tel:+15550100");

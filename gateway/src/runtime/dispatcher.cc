@@ -19,6 +19,10 @@ Poco::Logger& logger() {
 }
 }  // namespace
 
+std::size_t Dispatcher::nextLeaseSize(std::size_t size, std::size_t asked, std::size_t got, std::size_t batch) {
+  return std::min(got == asked ? std::max(size * 2, kFirstLease) : kFirstLease, batch);
+}
+
 Dispatcher::Dispatcher(Store& store, Options options) : store_(store), options_(options) {}
 
 Dispatcher::~Dispatcher() {
@@ -35,7 +39,7 @@ void Dispatcher::declareConfig(config::Schema& schema) {
               "How long a message handed to an egress stays leased before it is handed out again.", 1000});
   schema.add({"dispatcher", "batch", Type::Int, "32",
               "Most messages leased per round and egress (one store write, which the writes queued behind it wait "
-              "for).",
+              "for). Rounds start at 8 and double up to this while a backlog fills them.",
               1, 100000});
   schema.add({"dispatcher", "max_in_flight", Type::Int, "256",
               "Per egress: most messages handed out whose outcome is not known yet.", 1, 1000000});
@@ -66,6 +70,7 @@ std::int64_t Dispatcher::backoffMs(const Options& options, int attempts) {
 void Dispatcher::addEgress(Adapter& adapter) {
   egresses_[adapter.name()] = &adapter;
   counters_[adapter.name()] = std::make_unique<EgressCounters>();
+  counters_[adapter.name()]->leaseSize = std::min(kFirstLease, options_.batch);
 }
 
 const Dispatcher::EgressCounters* Dispatcher::counters(const std::string& egress) const {
@@ -162,10 +167,11 @@ std::size_t Dispatcher::dispatchRound(TimeMs now) {
     auto& counters = *counters_[name];
     auto inFlight = static_cast<std::size_t>(counters.inFlight.load());
     if (inFlight >= options_.maxInFlight) continue;
-    auto want = std::min(options_.batch, options_.maxInFlight - inFlight);
+    auto want = std::min(counters.leaseSize, options_.maxInFlight - inFlight);
     counters.backlog = false;
     auto leased = store_.lease(want, now, now + options_.leaseMs, {name});
     if (leased.size() == want) counters.backlog = true;  // more may wait
+    counters.leaseSize = nextLeaseSize(counters.leaseSize, want, leased.size(), options_.batch);
     for (auto& message : leased) {
       ++handed;
       ++counters.inFlight;

@@ -37,12 +37,18 @@ class Dispatcher final : private LeaseSink {
     // A message for this egress may be waiting for room: one was stored unleased because the egress was
     // full, or the last round leased all it asked for.
     std::atomic<bool> backlog{false};
+    std::size_t leaseSize = 0;  // what the next lease round asks for (dispatch thread only): nextLeaseSize()
   };
 
   Dispatcher(Store& store, Options options);
   ~Dispatcher() override;
 
   static void declareConfig(config::Schema& schema);
+  // A lease round is one store write, and the enqueues queued behind it wait for all of it: rounds ask for
+  // kFirstLease messages, twice as many after a round that got all it asked for (a backlog), up to `batch`, and
+  // kFirstLease again after one that got fewer. `size` is what the last round could ask for, `asked` what it did.
+  static constexpr std::size_t kFirstLease = 8;
+  static std::size_t nextLeaseSize(std::size_t size, std::size_t asked, std::size_t got, std::size_t batch);
   static Options optionsFrom(const config::Config& config);
 
   // Before start(): the adapters (or endpoints) that messages are handed to, by egress name.
