@@ -2,6 +2,8 @@
 #include <Poco/JSON/Array.h>
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include "harness.h"
 #include "smpp_peer.h"
 
@@ -21,6 +23,12 @@ std::string pduHex(std::uint32_t commandId, std::uint32_t seq, const std::string
   };
   std::uint32_t len = lengthOverride.value_or(static_cast<std::uint32_t>(16 + body.size()));
   return hexOf(be(len) + be(commandId) + be(status) + be(seq) + body);
+}
+
+std::string text(const Json& o) {
+  std::ostringstream out;
+  o->stringify(out);
+  return out.str();
 }
 
 class SmppServer : public ::testing::Test {
@@ -60,6 +68,16 @@ class SmppServer : public ::testing::Test {
     c->set("params", params);
     esme->send(c);
     return esme->waitFor("submit_sm_resp", {{"id", id}, {"tag", tag}});
+  }
+  // Submits `count` copies of `params` on link `id`, `window` at a time; the count of answers by command_status
+  // (null when the flood did not finish within a minute).
+  Json flood(const std::string& id, int count, int window, Json params) {
+    auto c = command("flood", {{"id", id}, {"tag", "flood"}, {"count", count}, {"window", window}});
+    c->set("params", params);
+    esme->send(c);
+    auto done = esme->waitFor("flood_done", {{"id", id}}, 60s);
+    if (!done) ADD_FAILURE() << "the flood on " << id << " did not finish\n" << esme->transcript();
+    return done ? done->getObject("statuses") : Json();
   }
   static Json sm(const std::string& dest, const std::string& bytesHex, int dataCoding = 0, int esmClass = 0) {
     Json p = new Poco::JSON::Object;
@@ -282,13 +300,9 @@ TEST_F(SmppServer, OverThroughputIsThrottled) {
   ASSERT_EQ(a.status, 201) << a.body;
   connect("a");
   ASSERT_EQ(bind("a", "slow", "pw"), 0);
-  auto c = command("flood", {{"id", "a"}, {"tag", "f"}, {"count", 40}, {"window", 10}});
-  c->set("params", sm("15550196", hexOf("fast")));
-  esme->send(c);
-  auto done = esme->waitFor("flood_done", {{"id", "a"}}, 30s);
-  ASSERT_TRUE(done) << esme->transcript();
-  auto statuses = done->getObject("statuses");
-  EXPECT_TRUE(statuses->has("88")) << "ESME_RTHROTTLED (0x58) expected: " << done->get("statuses").toString();
+  auto statuses = flood("a", 40, 10, sm("15550196", hexOf("fast")));
+  ASSERT_TRUE(statuses);
+  EXPECT_TRUE(statuses->has("88")) << "ESME_RTHROTTLED (0x58) expected: " << text(statuses);
   EXPECT_TRUE(statuses->has("0"));
 }
 
@@ -298,14 +312,10 @@ TEST_F(SmppServer, AnEsmeThatKeepsTheWholeWindowInFlightIsNeverThrottled) {
   ASSERT_EQ(gw.postJson("/v1/smpp/accounts", R"({"system_id":"busy","password":"pw"})").status, 201);
   connect("a");
   ASSERT_EQ(bind("a", "busy", "pw"), 0);
-  auto c = command("flood", {{"id", "a"}, {"tag", "w"}, {"count", 1000}, {"window", 10}});
-  c->set("params", sm("15550197", hexOf("in flight")));
-  esme->send(c);
-  auto done = esme->waitFor("flood_done", {{"id", "a"}}, 60s);
-  ASSERT_TRUE(done) << esme->transcript();
-  auto statuses = done->getObject("statuses");
-  EXPECT_EQ(statuses->size(), 1u) << done->get("statuses").toString();
-  EXPECT_EQ(statuses->optValue<int>("0", 0), 1000) << done->get("statuses").toString();
+  auto statuses = flood("a", 1000, 10, sm("15550197", hexOf("in flight")));
+  ASSERT_TRUE(statuses);
+  EXPECT_EQ(statuses->size(), 1u) << text(statuses);
+  EXPECT_EQ(statuses->optValue<int>("0", 0), 1000) << text(statuses);
 }
 
 TEST_F(SmppServer, SubmitsBeyondThePendingLimitAreAnsweredQueueFull) {
@@ -322,13 +332,9 @@ TEST_F(SmppServer, SubmitsBeyondThePendingLimitAreAnsweredQueueFull) {
   ASSERT_EQ(tight.postJson("/v1/smpp/accounts", R"({"system_id":"esme1","password":"secret1"})").status, 201);
   connect("a", false, p);
   ASSERT_EQ(bind("a", "esme1", "secret1"), 0);
-  auto c = command("flood", {{"id", "a"}, {"tag", "q"}, {"count", 200}, {"window", 50}});
-  c->set("params", sm("15550195", hexOf("burst")));
-  esme->send(c);
-  auto done = esme->waitFor("flood_done", {{"id", "a"}}, 60s);
-  ASSERT_TRUE(done) << esme->transcript();
-  EXPECT_TRUE(done->getObject("statuses")->has("20"))
-      << "ESME_RMSGQFUL (0x14) expected: " << done->get("statuses").toString();
+  auto statuses = flood("a", 200, 50, sm("15550195", hexOf("burst")));
+  ASSERT_TRUE(statuses);
+  EXPECT_TRUE(statuses->has("20")) << "ESME_RMSGQFUL (0x14) expected: " << text(statuses);
   EXPECT_EQ(tight.stop(), 0);
 }
 
