@@ -130,7 +130,7 @@ TEST(LeaseSize, StartsSmallGrowsWhileABacklogFillsTheRoundsAndFallsBackWhenItIsG
   EXPECT_EQ(Dispatcher::nextLeaseSize(64, 64, 64, 100), 100u);
 }
 
-TEST_F(DispatcherTest, ABacklogLargerThanTheBatchGoesOutInGrowingRounds) {
+TEST_F(DispatcherTest, ABacklogLargerThanTheBatchIsAllHandedOut) {
   std::vector<std::string> ids;
   for (int i = 0; i < 100; ++i) ids.push_back(enqueue("tel:+1555011" + std::to_string(i)));
   Dispatcher::Options o;
