@@ -1,4 +1,5 @@
 #include "smpp/smpp_session.h"
+#include "cpmgw/callback_round.h"
 #include "cpmgw/log.h"
 
 #include <Poco/Logger.h>
@@ -13,6 +14,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace cpmgw::smpp {
 namespace {
@@ -403,17 +405,36 @@ void SmppSession::flush() {
 }
 
 bool SmppSession::answerNow(const std::string& bytes) {
+  {
+    std::lock_guard lock(outMutex_);
+    if (!answerNow_ || !out_.empty()) return false;
+    bool first = held_.empty();
+    held_ += bytes;
+    if (!first) return true;
+  }
+  // The round's first answer for this link: every answer of the round leaves in one write at its end.
+  atRoundEnd([self = shared_from_this()] {
+    self->writeHeld();
+    self->loop_.postQuietly([self] {});  // the last reference, if it is one, goes on the loop thread
+  });
+  return true;
+}
+
+void SmppSession::writeHeld() {
   std::lock_guard lock(outMutex_);
-  if (!answerNow_ || !out_.empty()) return false;
-  long r = ioWrite(bytes.data(), bytes.size());
-  if (r == static_cast<long>(bytes.size())) return true;
-  if (r == -2) return false;  // the loop thread's write meets the error too, and closes the link
-  out_.assign(bytes, r > 0 ? static_cast<std::size_t>(r) : 0);
+  std::string held = std::exchange(held_, {});
+  if (!answerNow_) return;  // closed meanwhile, as if just before the write
+  std::size_t written = 0;
+  if (out_.empty()) {
+    long r = ioWrite(held.data(), held.size());
+    if (r == static_cast<long>(held.size()) || r == -2) return;  // -2: the loop's next write fails too and closes
+    if (r > 0) written = static_cast<std::size_t>(r);
+  }
+  out_.append(held, written);
   std::weak_ptr<SmppSession> weak = weak_from_this();
   loop_.post([weak] {
     if (auto self = weak.lock()) self->flush();
   });
-  return true;
 }
 
 void SmppSession::closeAfterFlush(const std::string& reason) {

@@ -50,9 +50,10 @@ class SmppSession : public std::enable_shared_from_this<SmppSession> {
   bool sendRequest(Pdu pdu, ResponseHandler handler, bool force = false);
   // Sends a response (or generic_nack).
   void respond(const Pdu& pdu);
-  // Any thread: writes an encoded response at once, when the link is open, plain TCP and has nothing else queued;
-  // false otherwise (TLS, closed, output waiting), and the caller sends it with respond() on the loop thread.
-  // What the socket does not take at once is queued for the loop thread.
+  // Any thread: writes an encoded response without the loop thread, when the link is open, plain TCP and has
+  // nothing else queued; false otherwise (TLS, closed, output waiting), and the caller sends it with respond() on
+  // the loop thread. Within a callback round (the store's completions of one sync) the answers wait for its end and
+  // leave in one write. What the socket does not take at once is queued for the loop thread.
   bool answerNow(const std::string& bytes);
   // Sends unbind and closes when unbind_resp arrives or after the response timeout.
   void unbind();
@@ -100,6 +101,7 @@ class SmppSession : public std::enable_shared_from_this<SmppSession> {
   // Transport: >0 bytes moved, 0 end of stream (read), -1 would block, -2 failed.
   long ioRead(char* buf, std::size_t n);
   long ioWrite(const char* buf, std::size_t n);
+  void writeHeld();
 
   EventLoop& loop_;
   UniqueFd fd_;
@@ -112,9 +114,10 @@ class SmppSession : public std::enable_shared_from_this<SmppSession> {
   State state_ = State::Connecting;
   std::string in_;
   std::size_t inPos_ = 0;
-  std::mutex outMutex_;     // out_, answerNow_ and writes to the socket: answerNow() runs on other threads
+  std::mutex outMutex_;     // out_, held_, answerNow_ and socket writes: answerNow() runs on other threads
   bool answerNow_ = false;  // open and not TLS
   std::string out_;
+  std::string held_;  // answers waiting for the end of the callback round
   bool flushQueued_ = false;
   bool wantWrite_ = false;  // EPOLLOUT interest registered
   bool closeWhenFlushed_ = false;

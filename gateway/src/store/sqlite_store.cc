@@ -22,6 +22,7 @@
 #include <tuple>
 #include <utility>
 
+#include "cpmgw/callback_round.h"
 #include "cpmgw/config.h"
 #include "cpmgw/store.h"
 #include "store/migrations.h"
@@ -621,7 +622,10 @@ class Syncer {
       }
       if (!error.empty())
         for (auto& op : batch) op->failed(error);
-      for (auto& op : batch) op->complete();
+      {
+        CallbackRound round;  // the callbacks of one sync: answers to the same peer leave in one write
+        for (auto& op : batch) op->complete();
+      }
       for (auto& op : batch) op->handOut();
       if ((unsettled_ -= batch.size()) == 0) onSettled_();
       batch.clear();
