@@ -783,9 +783,12 @@ void SmppEngine::onInboundSm(const std::shared_ptr<Bind>& bind, Pdu&& pdu) {
     r.text = content.text ? firstChars(content.body, 20) : std::string();
     report = std::move(r);
   }
-  // Encoded here, on the loop thread (libsmpp34), for the store's thread to send once the message is on disk.
-  std::string accepted =
-      encodePdu(messageIdResp(cmd::resp(pdu.commandId), pdu.sequence, status::kOk, bind->esme ? m.id : std::string()));
+  // Encoded here, on the loop thread (libsmpp34), for the store's thread to send once the message is on disk; a TLS
+  // link answers through the loop.
+  std::string accepted;
+  if (bind->session->answersWithoutLoop())
+    accepted = encodePdu(
+        messageIdResp(cmd::resp(pdu.commandId), pdu.sequence, status::kOk, bind->esme ? m.id : std::string()));
   submitInbound(bind, std::move(m), std::move(report), std::move(reply), std::move(accepted));
 }
 
@@ -802,7 +805,8 @@ void SmppEngine::submitInbound(const std::shared_ptr<Bind>& bind, Message m, std
     // A stored message is answered from here, without waiting for the loop thread to wake up for it, unless the
     // link is TLS or has output waiting. The bookkeeping below stays on the loop thread, and once the answer is out
     // it waits for the loop's next iteration (the engine's tick comes every 100 ms) rather than waking it.
-    const bool answered = r.status == EnqueueResult::Status::Stored && r.id == id && bind->session->answerNow(accepted);
+    const bool answered = r.status == EnqueueResult::Status::Stored && r.id == id && !accepted.empty() &&
+                          bind->session->answerNow(accepted);
     auto rest = [this, bind, report, reply, id, from, to, r, answered] {
       --inboundPending_;
       if (r.status == EnqueueResult::Status::Error) {

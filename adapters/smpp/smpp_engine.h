@@ -150,6 +150,8 @@ class SmppEngine {
   // Inbound (MO) and receipts.
   void onInboundSm(const std::shared_ptr<Bind>& bind, Pdu&& pdu);
   void handleReceipt(const std::shared_ptr<Bind>& bind, const SmBody& sm, Reply reply);
+  // `accepted`: the encoded answer the store's thread writes itself once the message is stored; empty when the
+  // link cannot take it that way (TLS).
   void submitInbound(const std::shared_ptr<Bind>& bind, Message message, std::optional<MoReport> report, Reply reply,
                      std::string accepted);
   void storeMoPart(const std::shared_ptr<Bind>& bind, MoPart part, Reply reply);

@@ -55,6 +55,8 @@ class SmppSession : public std::enable_shared_from_this<SmppSession> {
   // the loop thread. Within a callback round (the store's completions of one sync) the answers wait for its end and
   // leave in one write. What the socket does not take at once is queued for the loop thread.
   bool answerNow(const std::string& bytes);
+  // Loop thread: whether answerNow() can ever take an answer on this link (plain TCP).
+  bool answersWithoutLoop() const { return !ssl_; }
   // Sends unbind and closes when unbind_resp arrives or after the response timeout.
   void unbind();
   // Closes at once: outstanding handlers get a null response.
