@@ -59,6 +59,19 @@ TEST_F(AdminApi, StatusReportsVersionQueuesAndAdapters) {
   EXPECT_EQ(a.headers["Content-Type"], "application/json");
 }
 
+TEST_F(AdminApi, StatusReportsTheDiskSyncsAcknowledgementsWaitFor) {
+  auto before = json(gw.get("/v1/status"))->getObject("store");
+  ASSERT_TRUE(before) << "no store object";
+  submit("tel:+15550100");  // answered 202 once its commit is synced
+  auto store = json(gw.get("/v1/status"))->getObject("store");
+  EXPECT_GT(store->getValue<Poco::UInt64>("syncs"), before->getValue<Poco::UInt64>("syncs"));
+  EXPECT_GT(store->getValue<double>("sync_avg_ms"), 0.0);
+  EXPECT_GT(store->getValue<double>("sync_max_last_minute_ms"), 0.0);
+  // Every sync since start falls in the last minute or the one before.
+  EXPECT_GE(store->getValue<double>("sync_max_last_minute_ms"), store->getValue<double>("sync_avg_ms"));
+  EXPECT_LE(store->getValue<Poco::UInt64>("slow_syncs"), store->getValue<Poco::UInt64>("syncs"));
+}
+
 TEST_F(AdminApi, AdaptersListsLoopbackUp) {
   auto o = json(gw.get("/v1/adapters"));
   auto first = o->getArray("adapters")->getObject(0);

@@ -148,6 +148,25 @@ TEST_F(StoreTest, EnqueueThenGetReturnsEveryFieldAndOneHistoryEvent) {
   EXPECT_TRUE(store_->history("no-such-id").empty());
 }
 
+TEST_F(StoreTest, CountsTheSyncsThatMakeCommitsDurable) {
+  EXPECT_EQ(store_->diskSyncs().syncs, 0u);
+  for (int i = 0; i < 3; ++i) enqueueId(message("sip:a@x", "tel:+1555000" + std::to_string(i)));
+  auto s = store_->diskSyncs();
+  EXPECT_GE(s.syncs, 1u);  // a sync may cover several commits
+  EXPECT_LE(s.syncs, 3u);
+  EXPECT_GT(s.totalUs, 0);
+  EXPECT_GT(s.longestLastMinuteUs, 0);
+  EXPECT_LE(s.longestLastMinuteUs, s.totalUs);
+  EXPECT_LE(s.slow, s.syncs);
+}
+
+TEST_F(StoreTest, WithoutDurableCommitsThereAreNoSyncsToCount) {
+  options_.synchronousFull = false;
+  reopen();
+  enqueueId(message("sip:a@x", "tel:+15550001"));
+  EXPECT_EQ(store_->diskSyncs().syncs, 0u);
+}
+
 TEST_F(StoreTest, KeepsGivenIdCreatedAtAndDueTimeAcrossReopen) {
   Message m = message("a", "b");
   m.id = "given-id";

@@ -61,6 +61,16 @@ struct QueueDepth {
   std::int64_t leased = 0;
 };
 
+// The syncs that make commits durable: every acknowledgement waits for one, so their times are the part
+// of the gateway's latency that belongs to the disk.
+struct DiskSyncStats {
+  static constexpr std::int64_t kSlowUs = 10'000;  // a sync this long or longer counts as slow
+  std::uint64_t syncs = 0;                         // since start
+  std::uint64_t slow = 0;                          // since start
+  std::int64_t totalUs = 0;                        // time in syncs since start
+  std::int64_t longestLastMinuteUs = 0;            // the longest in this minute and the one before
+};
+
 // Takes messages from enqueue straight to their egress. A message due now that heads its conversation
 // is stored already leased when the sink reserves room for it, and is handed to the sink once that
 // write is committed: no lease write and no lease query for the common case of a message that can go
@@ -153,6 +163,7 @@ class Store {
   virtual std::vector<StateEvent> history(const std::string& id) = 0;
   virtual std::vector<StoredMessage> list(const MessageFilter& filter) = 0;
   virtual std::vector<QueueDepth> queueDepths() = 0;
+  virtual DiskSyncStats diskSyncs() = 0;
   // Earliest nextAttemptAt among Queued messages of the given egresses, if any (dispatcher wake-up).
   virtual std::optional<TimeMs> nextDue(const std::vector<std::string>& egresses) = 0;
 

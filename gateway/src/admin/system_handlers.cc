@@ -55,6 +55,14 @@ void StatusHandler::serve(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerRe
   }
   o->set("queues", queues);
   o->set("pending_writes", static_cast<Poco::UInt64>(ctx().core->pendingWrites()));
+  DiskSyncStats syncs = ctx().store->diskSyncs();
+  Poco::JSON::Object::Ptr store = new Poco::JSON::Object;
+  store->set("syncs", static_cast<Poco::UInt64>(syncs.syncs));
+  store->set("sync_avg_ms",
+             syncs.syncs ? static_cast<double>(syncs.totalUs) / 1000.0 / static_cast<double>(syncs.syncs) : 0.0);
+  store->set("sync_max_last_minute_ms", static_cast<double>(syncs.longestLastMinuteUs) / 1000.0);
+  store->set("slow_syncs", static_cast<Poco::UInt64>(syncs.slow));
+  o->set("store", store);
   o->set("adapters", adaptersJson(ctx()));
   sendJson(response, HTTPResponse::HTTP_OK, o);
 }

@@ -416,6 +416,7 @@ class FileSync {
     if (fd_ < 0 || ::fdatasync(fd_) != 0) return "cannot sync " + path_ + ": " + std::strerror(errno);
     return {};
   }
+  const std::string& path() const { return path_; }
 
  private:
   const std::string path_;
@@ -600,8 +601,20 @@ class Syncer {
     return broken_;
   }
   std::thread::id threadId() const { return thread_.get_id(); }
+  DiskSyncStats stats() {
+    std::int64_t now = minuteOf(std::chrono::steady_clock::now());
+    std::lock_guard lock(statsMutex_);
+    DiskSyncStats s = stats_;
+    if (now == minute_)
+      s.longestLastMinuteUs = std::max(longest_, longestBefore_);
+    else if (now == minute_ + 1)
+      s.longestLastMinuteUs = longest_;
+    return s;
+  }
 
  private:
+  static constexpr std::int64_t kReportUs = 1'000'000;  // a sync this long is logged
+
   void run() {
     pthread_setname_np(pthread_self(), "cpmgw-sync");
     std::vector<std::unique_ptr<Op>> batch;
@@ -634,14 +647,41 @@ class Syncer {
   std::string sync() {
     if (!sync_) return {};
     // The first sync comes after the writer's first commit: by then the WAL exists.
+    auto start = std::chrono::steady_clock::now();
     std::string error = wal_.sync();
+    record(start, std::chrono::steady_clock::now());
     return error.empty() ? error : error + "; the last commits may not be on disk";
+  }
+  void record(std::chrono::steady_clock::time_point start, std::chrono::steady_clock::time_point end) {
+    std::int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(end - start).count();
+    if (us >= kReportUs)
+      logger().warning("syncing %s took %s ms: every acknowledgement in flight waited for it", wal_.path(),
+                       std::to_string(us / 1000));
+    std::int64_t minute = minuteOf(end);
+    std::lock_guard lock(statsMutex_);
+    ++stats_.syncs;
+    stats_.totalUs += us;
+    if (us >= DiskSyncStats::kSlowUs) ++stats_.slow;
+    if (minute != minute_) {
+      longestBefore_ = minute == minute_ + 1 ? longest_ : 0;
+      longest_ = 0;
+      minute_ = minute;
+    }
+    longest_ = std::max(longest_, us);
+  }
+  static std::int64_t minuteOf(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::minutes>(t.time_since_epoch()).count();
   }
 
   FileSync wal_;
   const bool sync_;
   const std::function<void()> onSettled_;
   std::atomic<std::size_t> unsettled_{0};  // handed over, not completed yet
+  std::mutex statsMutex_;                  // stats_, minute_, longest_, longestBefore_
+  DiskSyncStats stats_;
+  std::int64_t minute_ = 0;         // of the last sync
+  std::int64_t longest_ = 0;        // in minute_
+  std::int64_t longestBefore_ = 0;  // in the minute before
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<std::unique_ptr<Op>> pending_;
@@ -699,6 +739,7 @@ class SqliteStore final : public Store {
   std::vector<StateEvent> history(const std::string& id) override;
   std::vector<StoredMessage> list(const MessageFilter& filter) override;
   std::vector<QueueDepth> queueDepths() override;
+  DiskSyncStats diskSyncs() override { return syncer_->stats(); }
   std::optional<TimeMs> nextDue(const std::vector<std::string>& egresses) override;
   void flush() override;
 
