@@ -5,7 +5,9 @@
 // beside the same client against a plain npm smpp server that answers at once, in the same run (paced at the same
 // rates, so that the p99 compare). Right after the gateway's runs it measures the disk's own floor at the paced
 // rates: a 4 KiB page written per message and synced with group commit, timed like a message. It tells how much of
-// the p99 is the disk's at that moment (this figure moves from run to run on a virtual disk).
+// the p99 is the disk's at that moment (this figure moves from run to run on a virtual disk). It also prints, per run,
+// how many of the gateway's own WAL syncs took 10 ms or more (GET /v1/status): each such stall delays every answer
+// that waits for it.
 //
 // Usage: smpp_bench [MESSAGES_PER_RUN]   (default 20000)
 // Needs node with tests/integration/smpp/node_modules (npm ci) for the reference, and sipp for SIP delivery; without
@@ -547,11 +549,21 @@ int main(int argc, char** argv) {
         left += q->getObject(i)->getValue<std::int64_t>("queued") + q->getObject(i)->getValue<std::int64_t>("leased");
     return left;
   };
+  // The gateway's count of WAL syncs that took 10 ms or more, before each run and after the last: the disk's
+  // stalls during each run.
+  std::vector<std::int64_t> slowSyncs;
+  auto countSlowSyncs = [&] {
+    auto [st, body] = http.call("GET", "/v1/status");
+    auto o = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+    slowSyncs.push_back(o->getObject("store")->getValue<std::int64_t>("slow_syncs"));
+  };
   auto settle = [&] {
     if (sipNote.empty()) waitUntil([&] { return pending() == 0; }, 120);
+    countSlowSyncs();
   };
   auto cpuBefore = threadCpuSeconds(gw.pid());
   auto gateway = measure("cpmgw (stored, then SIP)", smppPort, "bench", "bench", n, settle, {kTargetRate / 2, 0});
+  countSlowSyncs();
 
   // How fast the stored messages reached the SIPp device.
   std::string sipLine = sipNote;
@@ -616,6 +628,13 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < cpuPerMessage.size(); ++i)
     std::printf("%s%s %.0f", i ? ", " : "", cpuPerMessage[i].second.c_str(), cpuPerMessage[i].first);
   std::printf(")\n");
+  if (slowSyncs.size() == gateway.runs.size() + 1) {
+    std::printf("  cpmgw WAL syncs of 10 ms or more (the disk's stalls) during each run:");
+    for (std::size_t i = 0; i < gateway.runs.size(); ++i)
+      std::printf("%s %s: %lld", i ? "," : "", gateway.runs[i].first.c_str(),
+                  static_cast<long long>(slowSyncs[i + 1] - slowSyncs[i]));
+    std::printf("\n");
+  }
   if (gateway.runs.size() == 4) {
     double best = std::max(gateway.runs[0].second.rate(), gateway.runs[1].second.rate());
     const auto& halfRun = gateway.runs[2].second;
