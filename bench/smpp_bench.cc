@@ -6,7 +6,7 @@
 // rates, so that the p99 compare). Right after the gateway's runs it measures the disk's own floor at the paced
 // rates: a 4 KiB page written per message and synced with group commit, timed like a message. It tells how much of
 // the p99 is the disk's at that moment (this figure moves from run to run on a virtual disk). It also prints, per run,
-// how many of the gateway's own WAL syncs took 10 ms or more (GET /v1/status): each such stall delays every answer
+// how many of the gateway's own WAL syncs took 5 ms or more (GET /v1/status): each such stall delays every answer
 // that waits for it.
 //
 // Usage: smpp_bench [MESSAGES_PER_RUN]   (default 20000)
@@ -549,7 +549,7 @@ int main(int argc, char** argv) {
         left += q->getObject(i)->getValue<std::int64_t>("queued") + q->getObject(i)->getValue<std::int64_t>("leased");
     return left;
   };
-  // The gateway's count of WAL syncs that took 10 ms or more, before each run and after the last: the disk's
+  // The gateway's count of WAL syncs that took 5 ms or more, before each run and after the last: the disk's
   // stalls during each run.
   std::vector<std::int64_t> slowSyncs;
   auto countSlowSyncs = [&] {
@@ -629,7 +629,7 @@ int main(int argc, char** argv) {
     std::printf("%s%s %.0f", i ? ", " : "", cpuPerMessage[i].second.c_str(), cpuPerMessage[i].first);
   std::printf(")\n");
   if (slowSyncs.size() == gateway.runs.size() + 1) {
-    std::printf("  cpmgw WAL syncs of 10 ms or more (the disk's stalls) during each run:");
+    std::printf("  cpmgw WAL syncs of 5 ms or more (the disk's stalls) during each run:");
     for (std::size_t i = 0; i < gateway.runs.size(); ++i)
       std::printf("%s %s: %lld", i ? "," : "", gateway.runs[i].first.c_str(),
                   static_cast<long long>(slowSyncs[i + 1] - slowSyncs[i]));

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,16 @@ TEST(CallbackRound, WorkDeferredWhileTheRoundEndsRunsInTheSameEnd) {
   ASSERT_EQ(trace.size(), 21u);
   EXPECT_EQ(trace.front(), "0");
   EXPECT_EQ(trace.back(), "late");
+}
+
+TEST(CallbackRound, AStepThatThrowsDoesNotKeepTheOthersFromRunning) {
+  std::vector<std::string> trace;
+  {
+    CallbackRound round;
+    atRoundEnd([] { throw std::runtime_error("broken"); });
+    atRoundEnd([&] { trace.push_back("after"); });
+  }
+  EXPECT_EQ(trace, std::vector<std::string>{"after"});
 }
 
 TEST(CallbackRound, AnInnerRoundEndsOnItsOwn) {

@@ -11,7 +11,7 @@ namespace cpmgw {
 class CallbackRound {
  public:
   CallbackRound();
-  // Runs the work deferred to it, in order, including work deferred meanwhile.
+  // Runs the work deferred to it, in order, including work deferred meanwhile. A step that throws is logged.
   ~CallbackRound();
   CallbackRound(const CallbackRound&) = delete;
   CallbackRound& operator=(const CallbackRound&) = delete;

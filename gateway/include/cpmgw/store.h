@@ -64,11 +64,11 @@ struct QueueDepth {
 // The syncs that make commits durable: every acknowledgement waits for one, so their times are the part
 // of the gateway's latency that belongs to the disk.
 struct DiskSyncStats {
-  static constexpr std::int64_t kSlowUs = 10'000;  // a sync this long or longer counts as slow
-  std::uint64_t syncs = 0;                         // since start
-  std::uint64_t slow = 0;                          // since start
-  std::int64_t totalUs = 0;                        // time in syncs since start
-  std::int64_t longestLastMinuteUs = 0;            // the longest in this minute and the one before
+  static constexpr std::int64_t kSlowUs = 5'000;  // a sync this long or longer counts as slow
+  std::uint64_t syncs = 0;                        // since start
+  std::uint64_t slow = 0;                         // since start
+  std::int64_t totalUs = 0;                       // time in syncs since start
+  std::int64_t longestLastMinuteUs = 0;           // the longest in this minute and the one before
 };
 
 // Takes messages from enqueue straight to their egress. A message due now that heads its conversation

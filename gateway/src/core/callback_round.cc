@@ -1,5 +1,10 @@
 #include "cpmgw/callback_round.h"
 
+#include <Poco/Logger.h>
+
+#include <exception>
+#include <string>
+
 namespace cpmgw {
 
 namespace {
@@ -13,7 +18,12 @@ CallbackRound::CallbackRound() : outer_(current) {
 CallbackRound::~CallbackRound() {
   for (std::size_t i = 0; i < atEnd_.size(); ++i) {  // by index: a step may defer more
     auto step = std::move(atEnd_[i]);
-    step();
+    try {
+      step();
+    } catch (const std::exception& e) {  // the other steps still run
+      Poco::Logger::get("cpmgw.core")
+          .error("work deferred to the end of a callback round threw: %s", std::string(e.what()));
+    }
   }
   current = outer_;
 }
