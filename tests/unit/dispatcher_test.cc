@@ -130,6 +130,17 @@ TEST(LeaseSize, StartsSmallGrowsWhileABacklogFillsTheRoundsAndFallsBackWhenItIsG
   EXPECT_EQ(Dispatcher::nextLeaseSize(64, 64, 64, 100), 100u);
 }
 
+// The admin API serves before the egresses are added: until the dispatcher starts there are no counters to read.
+TEST_F(DispatcherTest, CountersAreReadOnlyOnceStarted) {
+  dispatcher_ = std::make_unique<Dispatcher>(*store_, Dispatcher::Options{});
+  dispatcher_->addEgress(egress_);
+  EXPECT_EQ(dispatcher_->counters("scripted"), nullptr);
+  dispatcher_->start();
+  ASSERT_NE(dispatcher_->counters("scripted"), nullptr);
+  EXPECT_EQ(dispatcher_->counters("scripted")->inFlight.load(), 0);
+  EXPECT_EQ(dispatcher_->counters("no-such-egress"), nullptr);
+}
+
 TEST_F(DispatcherTest, ABacklogLargerThanTheBatchIsAllHandedOut) {
   std::vector<std::string> ids;
   for (int i = 0; i < 100; ++i) ids.push_back(enqueue("tel:+1555011" + std::to_string(i)));

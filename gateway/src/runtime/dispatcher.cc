@@ -74,6 +74,8 @@ void Dispatcher::addEgress(Adapter& adapter) {
 }
 
 const Dispatcher::EgressCounters* Dispatcher::counters(const std::string& egress) const {
+  // The admin API is up before the egresses are added.
+  if (!started_) return nullptr;
   auto it = counters_.find(egress);
   return it == counters_.end() ? nullptr : it->second.get();
 }
@@ -85,6 +87,7 @@ void Dispatcher::start() {
     stopping_ = false;
     thread_ = std::thread([this] { run(); });
   }
+  started_ = true;
   taking_ = true;
   store_.setLeaseSink(this);
 }

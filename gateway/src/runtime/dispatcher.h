@@ -68,6 +68,7 @@ class Dispatcher final : private LeaseSink {
 
   // Delay before attempt number `attempts + 1`, without jitter.
   static std::int64_t backoffMs(const Options& options, int attempts);
+  // Any thread, once started (null before: the egresses are still being added, and for an unknown egress).
   const EgressCounters* counters(const std::string& egress) const;
 
  private:
@@ -96,7 +97,8 @@ class Dispatcher final : private LeaseSink {
   std::condition_variable cv_;
   bool woken_ = false;
   bool stopping_ = false;
-  std::atomic<bool> taking_{false};  // reserve() hands out room: between start() and stop()
+  std::atomic<bool> taking_{false};   // reserve() hands out room: between start() and stop()
+  std::atomic<bool> started_{false};  // egresses_ and counters_ no longer change
   std::thread thread_;
 };
 
