@@ -158,7 +158,7 @@ void SmppSession::becomeOpen() {
   state_ = State::Open;
   {
     std::lock_guard lock(outMutex_);
-    answerNow_ = !ssl_;
+    answerNow_ = answersWithoutLoop();
   }
   openedAt_ = lastReceived_ = steadyMs();
   updateInterest();

@@ -117,7 +117,7 @@ class SmppSession : public std::enable_shared_from_this<SmppSession> {
   std::string in_;
   std::size_t inPos_ = 0;
   std::mutex outMutex_;     // out_, held_, answerNow_ and socket writes: answerNow() runs on other threads
-  bool answerNow_ = false;  // open and not TLS
+  bool answerNow_ = false;  // open and answersWithoutLoop()
   std::string out_;
   std::string held_;  // answers waiting for the end of the callback round
   bool flushQueued_ = false;
