@@ -79,6 +79,36 @@ TEST_F(MigrationTest, FreshDatabaseGetsTheLatestVersionInWalMode) {
   EXPECT_EQ(db.queryText("PRAGMA journal_mode"), "wal");
 }
 
+TEST_F(MigrationTest, AFreshStoreUsesPagesOfTwoKibibytes) {
+  open().reset();
+  EXPECT_EQ(pragma("page_size"), 2048);
+}
+
+TEST_F(MigrationTest, AnExistingStoreKeepsItsPageSize) {
+  {
+    store::Database db(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+    db.exec("PRAGMA page_size = 4096");
+    db.exec("PRAGMA journal_mode = WAL");
+    store::migrate(db);
+  }
+  {
+    auto s = open();
+    Message m;
+    m.id = "kept";
+    m.from = "a";
+    m.to = "b";
+    m.body = std::string(10000, 'x');  // over several pages
+    std::promise<EnqueueResult> done;
+    s->enqueue(m, 0, [&](EnqueueResult r) { done.set_value(r); });
+    ASSERT_EQ(done.get_future().get().status, EnqueueResult::Status::Stored);
+  }
+  EXPECT_EQ(pragma("page_size"), 4096);
+  auto s = open();
+  auto kept = s->get("kept");
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->body, std::string(10000, 'x'));
+}
+
 TEST_F(MigrationTest, ReopenIsIdempotentAndKeepsData) {
   {
     auto s = open();
@@ -101,6 +131,7 @@ TEST_F(MigrationTest, EmptyFileIsInitialised) {
   std::ofstream(path_).close();
   open().reset();
   EXPECT_EQ(pragma("user_version"), store::latestSchemaVersion());
+  EXPECT_EQ(pragma("page_size"), 2048);
 }
 
 TEST_F(MigrationTest, UpgradesAVersionOneFileAndMarksConversationHeads) {
@@ -234,7 +265,7 @@ TEST_F(MigrationTest, CorruptDatabaseIsRefused) {
     }
     s->flush();
   }
-  // Overwrite a page in the middle of the file (a b-tree page) with garbage.
+  // Overwrite 4 KiB in the middle of the file (b-tree pages) with garbage.
   std::string bytes = readBytes(path_);
   ASSERT_GT(bytes.size(), 8u * 4096u);
   std::mt19937 rng(3);

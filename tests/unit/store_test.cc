@@ -686,9 +686,10 @@ TEST_F(StoreTest, NextDueIsTheEarliestLeasableMessage) {
 }
 
 TEST_F(StoreTest, CheckpointsCopyTheWalIntoTheDatabaseAndKeepItBounded) {
-  // A 16 MiB cycle, and 96 MiB of bodies in many commits: far beyond the point (32 MiB) where the writer
-  // copies whatever the checkpointer left and the WAL starts again from its beginning.
-  options_.walCycleFrames = 4000;
+  // A 16 MiB cycle (8,000 frames of 2 KiB pages), and 96 MiB of bodies in many commits: far beyond the
+  // point (32 MiB) where the writer copies whatever the checkpointer left and the WAL starts again from
+  // its beginning.
+  options_.walCycleFrames = 8000;
   reopen();
   const std::string body(64 * 1024, 'w');
   std::atomic<int> stored{0};

@@ -94,9 +94,10 @@ class Store {
     bool synchronousFull = true;  // every commit on disk before it completes (always; tests keep it too)
     std::size_t maxBatch = 1024;  // most operations in one group commit
     std::size_t readers = 4;      // read connections in the pool
-    // The WAL starts again from its beginning once it holds this many frames (4 KiB pages), 64 MiB;
-    // at twice as many the writer copies whatever the checkpointer left. Each new start holds the
-    // writes that arrive for a few milliseconds.
+    // The WAL starts again from its beginning once it holds this many frames (one page each: 32 MiB with
+    // the 2 KiB pages of a new store, 64 MiB with the 4 KiB pages of an older one); at twice as many the
+    // writer copies whatever the checkpointer left. Each new start holds the writes that arrive for a few
+    // milliseconds.
     std::size_t walCycleFrames = 16000;
   };
 

@@ -38,6 +38,11 @@ using store::SqliteError;
 using store::Statement;
 
 constexpr int kBusyTimeoutMs = 10000;
+// Page size of a store created here (an existing one keeps its own). A commit writes every page it
+// changed into the WAL whole, and most change only a few rows on each: at 5,000 SMPP messages/s with
+// SIP delivery the WAL took about 36 KB per message with SQLite's 4 KiB pages and 15 KB with 2 KiB ones
+// (13 KB with 1 KiB, at more checkpoint CPU and deeper indexes), so each sync waits for less.
+constexpr int kPageSize = 2048;
 
 // ---------------------------------------------------------------------------------------------------
 // attributes <-> JSON text. A flat object of strings only, so a small exact codec is enough: bytes
@@ -824,6 +829,7 @@ SqliteStore::SqliteStore(const Options& options) : options_(options) {
   checkDatabase(*writer_);
 
   try {
+    writer_->exec("PRAGMA page_size = " + std::to_string(kPageSize));  // takes effect only in a new file
     std::string mode = writer_->queryText("PRAGMA journal_mode = WAL");
     if (mode != "wal") refuse(path, "cannot switch to WAL journal mode (got " + mode + ")");
     // Durable all the same when synchronousFull: the Syncer syncs the WAL before anything completes.

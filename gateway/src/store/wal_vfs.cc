@@ -14,7 +14,8 @@ namespace {
 
 constexpr const char* kName = "cpmgw-wal";
 // SQLite's unix VFS writes at most 128 KiB - 1 bytes per call; 64 KiB holds the frames of a typical
-// commit (15 to 20 pages of 4 KiB), and a larger commit goes out in several writes.
+// commit (10 to 20 pages of 2 KiB, or 15 of the 4 KiB of an older store), and a larger commit goes out
+// in several writes.
 constexpr int kBufferSize = 64 * 1024;
 constexpr int kFrameHeaderSize = 24;
 
