@@ -33,6 +33,18 @@ class MigrationTest : public ::testing::Test {
     return Store::open(options);
   }
 
+  // Stores a message from a to b with this id and body, durably.
+  static void storeMessage(Store& store, const std::string& id, const std::string& body = "") {
+    Message m;
+    m.id = id;
+    m.from = "a";
+    m.to = "b";
+    m.body = body;
+    std::promise<EnqueueResult> done;
+    store.enqueue(m, 0, [&](EnqueueResult r) { done.set_value(r); });
+    ASSERT_EQ(done.get_future().get().status, EnqueueResult::Status::Stored);
+  }
+
   std::int64_t pragma(const std::string& name) {
     store::Database db(path_, SQLITE_OPEN_READONLY);
     return db.queryInt("PRAGMA " + name);
@@ -91,17 +103,7 @@ TEST_F(MigrationTest, AnExistingStoreKeepsItsPageSize) {
     db.exec("PRAGMA journal_mode = WAL");
     store::migrate(db);
   }
-  {
-    auto s = open();
-    Message m;
-    m.id = "kept";
-    m.from = "a";
-    m.to = "b";
-    m.body = std::string(10000, 'x');  // over several pages
-    std::promise<EnqueueResult> done;
-    s->enqueue(m, 0, [&](EnqueueResult r) { done.set_value(r); });
-    ASSERT_EQ(done.get_future().get().status, EnqueueResult::Status::Stored);
-  }
+  storeMessage(*open(), "kept", std::string(10000, 'x'));  // over several pages
   EXPECT_EQ(pragma("page_size"), 4096);
   auto s = open();
   auto kept = s->get("kept");
@@ -110,16 +112,7 @@ TEST_F(MigrationTest, AnExistingStoreKeepsItsPageSize) {
 }
 
 TEST_F(MigrationTest, ReopenIsIdempotentAndKeepsData) {
-  {
-    auto s = open();
-    Message m;
-    m.id = "kept";
-    m.from = "a";
-    m.to = "b";
-    std::promise<EnqueueResult> done;
-    s->enqueue(m, 0, [&](EnqueueResult r) { done.set_value(r); });
-    ASSERT_EQ(done.get_future().get().status, EnqueueResult::Status::Stored);
-  }
+  storeMessage(*open(), "kept");
   for (int i = 0; i < 3; ++i) {
     auto s = open();
     EXPECT_TRUE(s->get("kept"));

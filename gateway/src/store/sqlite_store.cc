@@ -40,8 +40,8 @@ using store::Statement;
 constexpr int kBusyTimeoutMs = 10000;
 // Page size of a store created here (an existing one keeps its own). A commit writes every page it
 // changed into the WAL whole, and most change only a few rows on each: at 5,000 SMPP messages/s with
-// SIP delivery the WAL took about 36 KB per message with SQLite's 4 KiB pages and 15 KB with 2 KiB ones
-// (13 KB with 1 KiB, at more checkpoint CPU and deeper indexes), so each sync waits for less.
+// SIP delivery the gateway wrote about 31 KB per message with SQLite's 4 KiB pages and 17 KB with 2 KiB
+// ones. 1 KiB pages wrote a little less still, at more checkpoint CPU and deeper indexes.
 constexpr int kPageSize = 2048;
 
 // ---------------------------------------------------------------------------------------------------
