@@ -50,8 +50,11 @@ std::vector<std::string> stringList(const Poco::JSON::Object::Ptr& body, const s
 int integer(const Poco::JSON::Object::Ptr& body, const std::string& key, int min, int max) {
   auto v = body->get(key);
   if (!v.isInteger()) throw bad(key + " must be an integer");
+  const std::string range = key + " must be " + std::to_string(min) + ".." + std::to_string(max);
+  // The parser keeps an integer beyond the signed 64-bit range as unsigned, and converting that throws.
+  if (!v.isSigned() && v.convert<Poco::UInt64>() > static_cast<Poco::UInt64>(max)) throw bad(range);
   auto n = v.convert<Poco::Int64>();
-  if (n < min || n > max) throw bad(key + " must be " + std::to_string(min) + ".." + std::to_string(max));
+  if (n < min || n > max) throw bad(range);
   return static_cast<int>(n);
 }
 
@@ -61,8 +64,9 @@ std::string text(const Poco::JSON::Object::Ptr& body, const std::string& key) {
   return v.convert<std::string>();
 }
 
-// Applies the fields present in `body` to the account; with `creating`, password is required.
-void applyFields(Account& a, const Poco::JSON::Object::Ptr& body, bool creating, int iterations) {
+}  // namespace
+
+void applyAccountFields(Account& a, const Poco::JSON::Object::Ptr& body, bool creating, int iterations) {
   static const std::set<std::string> kKnown = {"system_id",       "password", "allowed_ips", "max_binds",
                                                "number_prefixes", "tps",      "enabled"};
   for (const auto& name : body->getNames())
@@ -97,8 +101,6 @@ void applyFields(Account& a, const Poco::JSON::Object::Ptr& body, bool creating,
   }
 }
 
-}  // namespace
-
 void SmppStatusHandler::serve(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse& response) {
   admin::sendJson(response, HTTPResponse::HTTP_OK, adapter_.status());
 }
@@ -117,7 +119,7 @@ void SmppAccountsHandler::serve(Poco::Net::HTTPServerRequest& request, Poco::Net
   Account a;
   a.systemId = text(body, "system_id");
   if (auto why = checkSystemId(a.systemId); !why.empty()) throw bad(why);
-  applyFields(a, body, true, adapter_.passwordIterations());
+  applyAccountFields(a, body, true, adapter_.passwordIterations());
   a.createdAt = a.updatedAt = nowMs();
   {
     std::lock_guard lock(adapter_.accountWrites());
@@ -163,7 +165,7 @@ void SmppAccountHandler::serve(Poco::Net::HTTPServerRequest& request, Poco::Net:
     auto current = adapter_.accounts().find(id);
     if (!current) throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "no account " + id};
     a = *current;
-    applyFields(a, body, false, adapter_.passwordIterations());
+    applyAccountFields(a, body, false, adapter_.passwordIterations());
     a.updatedAt = nowMs();
     adapter_.store().putAccount(a);
     adapter_.accounts().put(a);

@@ -6,8 +6,14 @@
 #pragma once
 
 #include "admin/resource_handler.h"
+#include "smpp/smpp_accounts.h"
 
 namespace cpmgw::smpp {
+
+// Applies the fields present in an account's request body (all but system_id) to `account`; HttpError
+// 400 names the first one that is unknown or invalid. With `creating`, password is required.
+// `iterations`: of the password hash.
+void applyAccountFields(Account& account, const Poco::JSON::Object::Ptr& body, bool creating, int iterations);
 
 class SmppAdapter;
 

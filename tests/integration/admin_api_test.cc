@@ -94,6 +94,10 @@ TEST_F(AdminApi, UnknownRouteIs404AndWrongMethodIs405) {
 TEST_F(AdminApi, BadSubmissionsAreRefusedWithTheRightStatus) {
   EXPECT_EQ(gw.postJson("/v1/messages", "{not json").status, 400);
   EXPECT_EQ(gw.postJson("/v1/messages", "[1,2]").status, 400);
+  EXPECT_EQ(gw.postJson("/v1/messages", "null").status, 400);
+  auto huge = gw.postJson("/v1/messages", R"({"from":"sip:a@localhost","to":"tel:+15550100","body":"x","n":1e999999})");
+  EXPECT_EQ(huge.status, 400);
+  EXPECT_NE(json(huge)->getValue<std::string>("detail").find("invalid JSON"), std::string::npos);
   EXPECT_EQ(gw.postJson("/v1/messages", R"({"from":"sip:a@localhost","body":"x"})").status, 400);
   EXPECT_EQ(gw.postJson("/v1/messages", R"({"from":"sip:a@localhost","to":7,"body":"x"})").status, 400);
   auto invalid = gw.postJson("/v1/messages", R"({"from":"sip:a@localhost","to":"tel:+1-abc","body":"x"})");

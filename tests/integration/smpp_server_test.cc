@@ -398,6 +398,11 @@ TEST_F(SmppServer, AccountsAreManagedThroughRestWithoutPasswords) {
   EXPECT_EQ(gw.postJson("/v1/smpp/accounts", R"({"system_id":"ip","password":"x","allowed_ips":["300.1.1.1"]})").status,
             400);
   EXPECT_EQ(gw.postJson("/v1/smpp/accounts", R"({"system_id":"odd","password":"x","colour":"red"})").status, 400);
+  // Integers beyond what the field or JSON numbers can hold: 400, not an internal error.
+  EXPECT_EQ(
+      gw.postJson("/v1/smpp/accounts", R"({"system_id":"big","password":"x","max_binds":18446744073709551615})").status,
+      400);
+  EXPECT_EQ(gw.postJson("/v1/smpp/accounts", R"({"system_id":"big","password":"x","tps":1e999})").status, 400);
   EXPECT_EQ(gw.get("/v1/smpp/accounts/nobody").status, 404);
   EXPECT_EQ(gw.http("GET", "/v1/smpp/accounts", {}, {}, false).status, 401);
   // A bound ESME whose account is deleted is unbound.

@@ -1,4 +1,4 @@
-#include <Poco/JSON/JSONException.h>
+#include <Poco/Exception.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/Logger.h>
 #include <Poco/Net/NetException.h>
@@ -9,6 +9,7 @@
 
 #include <istream>
 #include <limits>
+#include <typeinfo>
 
 #include "admin/resource_handler.h"
 
@@ -33,6 +34,25 @@ std::int64_t pageCursor(const std::string& value) {
 }
 
 using Poco::Net::HTTPResponse;
+
+Poco::JSON::Object::Ptr parseJsonObject(const std::string& body) {
+  // Refused before parsing: Poco's parser takes an array, and refuses any other value at the top with a
+  // message about its own stack.
+  if (auto first = body.find_first_not_of(" \t\r\n"); first != std::string::npos && body[first] != '{')
+    throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "the body must be a JSON object"};
+  Poco::Dynamic::Var value;
+  try {
+    Poco::JSON::Parser parser;
+    value = parser.parse(body);
+  } catch (const Poco::Exception& e) {
+    // Not only JSONException: a number beyond the range of a double or a 64-bit integer is a
+    // SyntaxException.
+    throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "invalid JSON: " + e.message()};
+  }
+  if (value.type() != typeid(Poco::JSON::Object::Ptr) || !value.extract<Poco::JSON::Object::Ptr>())
+    throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "invalid JSON"};
+  return value.extract<Poco::JSON::Object::Ptr>();
+}
 
 namespace {
 
@@ -111,17 +131,7 @@ Poco::JSON::Object::Ptr ResourceHandler::readJsonObject(Poco::Net::HTTPServerReq
                       "body larger than " + std::to_string(auth_->maxBody) + " bytes"};
     }
   }
-  try {
-    Poco::JSON::Parser parser;
-    auto value = parser.parse(body);
-    auto object = value.extract<Poco::JSON::Object::Ptr>();
-    if (!object) throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "the body must be a JSON object"};
-    return object;
-  } catch (const Poco::JSON::JSONException& e) {
-    throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "invalid JSON: " + e.message()};
-  } catch (const Poco::BadCastException&) {
-    throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "the body must be a JSON object"};
-  }
+  return parseJsonObject(body);
 }
 
 }  // namespace cpmgw::admin
