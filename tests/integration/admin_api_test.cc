@@ -36,7 +36,7 @@ TEST_F(AdminApi, HealthNeedsNoToken) {
 }
 
 TEST_F(AdminApi, EverythingElseNeedsTheToken) {
-  for (const char* path : {"/v1/status", "/v1/messages", "/v1/adapters", "/v1/nothing-here"}) {
+  for (const char* path : {"/v1/status", "/v1/messages", "/v1/adapters", "/v1/nothing-here", "/v1/users/%ZZ"}) {
     auto missing = gw.http("GET", path, {}, {}, false);
     EXPECT_EQ(missing.status, 401) << path;
     EXPECT_EQ(missing.headers["WWW-Authenticate"], "Bearer realm=\"cpmgw\"");
@@ -89,6 +89,19 @@ TEST_F(AdminApi, UnknownRouteIs404AndWrongMethodIs405) {
   EXPECT_EQ(put.status, 405);
   EXPECT_EQ(put.headers["Allow"], "GET");
   EXPECT_EQ(gw.http("DELETE", "/v1/messages").status, 405);
+}
+
+TEST_F(AdminApi, MalformedPercentEscapesAre400) {
+  for (const char* path : {"/v1/users/%ZZ", "/%", "/v1/messages/%4"}) {
+    auto r = gw.get(path);
+    EXPECT_EQ(r.status, 400) << path;
+    EXPECT_EQ(json(r)->getValue<std::string>("detail"), "malformed request URI") << path;
+  }
+  for (const char* path : {"/v1/messages?to=%", "/v1/messages?to=%4", "/v1/messages?%G0=1", "/v1/users?limit=%"}) {
+    auto r = gw.get(path);
+    EXPECT_EQ(r.status, 400) << path;
+    EXPECT_EQ(json(r)->getValue<std::string>("detail"), "malformed query string") << path;
+  }
 }
 
 TEST_F(AdminApi, BadSubmissionsAreRefusedWithTheRightStatus) {

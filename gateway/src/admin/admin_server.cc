@@ -1,5 +1,6 @@
 #include "admin/admin_server.h"
 
+#include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServerParams.h>
@@ -29,8 +30,14 @@ class AdminRouter final : public Poco::Net::HTTPRequestHandlerFactory {
 
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest& request) override {
     using namespace admin;
+    std::string decoded;
+    try {
+      decoded = Poco::URI(request.getURI()).getPath();
+    } catch (const Poco::SyntaxException&) {  // a bad percent-escape
+      return new ErrorHandler(context_, {Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "malformed request URI"});
+    }
     std::vector<std::string> seg;
-    Poco::StringTokenizer parts(Poco::URI(request.getURI()).getPath(), "/",
+    Poco::StringTokenizer parts(decoded, "/",
                                 Poco::StringTokenizer::TOK_IGNORE_EMPTY | Poco::StringTokenizer::TOK_TRIM);
     seg.assign(parts.begin(), parts.end());
     if (seg.size() >= 2 && seg[0] == "v1") {
@@ -57,7 +64,7 @@ class AdminRouter final : public Poco::Net::HTTPRequestHandlerFactory {
         if (auto* handler = adapter->createAdminHandler(path, context_)) return handler;
       }
     }
-    return new NotFoundHandler(context_);
+    return new ErrorHandler(context_, {Poco::Net::HTTPResponse::HTTP_NOT_FOUND, "no resource at " + request.getURI()});
   }
 
  private:

@@ -111,14 +111,19 @@ class UserRegistrationsHandler final : public CoreHandler {
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
-// Any path no resource matches.
-class NotFoundHandler final : public CoreHandler {
+// Answers any method with one error, after the token check: a path no resource matches (404), a request
+// target that is not a valid URI (400).
+class ErrorHandler final : public CoreHandler {
  public:
-  explicit NotFoundHandler(std::shared_ptr<AdminContext> c) : CoreHandler(std::move(c), {}, true) {}
+  ErrorHandler(std::shared_ptr<AdminContext> c, HttpError error)
+      : CoreHandler(std::move(c), {}, true), error_(std::move(error)) {}
 
  protected:
   std::vector<std::string> allowed() const override { return {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"}; }
-  void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
+  void serve(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServerResponse&) override { throw error_; }
+
+ private:
+  HttpError error_;
 };
 
 }  // namespace cpmgw::admin

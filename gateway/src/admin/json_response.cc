@@ -1,10 +1,13 @@
 #include "admin/json_response.h"
 
 #include <Poco/Base64Encoder.h>
+#include <Poco/Exception.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/URI.h>
 
 #include <sstream>
+
+#include "admin/resource_handler.h"
 
 namespace cpmgw::admin {
 
@@ -21,8 +24,12 @@ std::vector<std::pair<std::string, std::string>> queryParameters(const std::stri
     if (!part.empty()) {
       auto eq = part.find('=');
       std::string key, value;
-      Poco::URI::decode(part.substr(0, eq), key, false);
-      if (eq != std::string::npos) Poco::URI::decode(part.substr(eq + 1), value, false);
+      try {
+        Poco::URI::decode(part.substr(0, eq), key, false);
+        if (eq != std::string::npos) Poco::URI::decode(part.substr(eq + 1), value, false);
+      } catch (const Poco::SyntaxException&) {  // '%' not followed by two hexadecimal digits
+        throw HttpError{Poco::Net::HTTPResponse::HTTP_BAD_REQUEST, "malformed query string"};
+      }
       out.emplace_back(std::move(key), std::move(value));
     }
     if (amp == std::string::npos) break;

@@ -21,7 +21,7 @@ void sendError(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse:
                const std::string& detail);
 bool isValidUtf8(std::string_view s);
 // The query parameters of a request URI, percent-decoded. A '+' stays a '+' (RFC 3986: tel:+1555... works
-// unencoded), unlike HTML form decoding.
+// unencoded), unlike HTML form decoding. A '%' without two hexadecimal digits after it is HttpError 400.
 std::vector<std::pair<std::string, std::string>> queryParameters(const std::string& uri);
 // ISO 8601 UTC with milliseconds, or null for 0.
 Poco::Dynamic::Var isoTime(TimeMs t);

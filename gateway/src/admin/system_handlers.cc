@@ -73,8 +73,4 @@ void AdaptersHandler::serve(Poco::Net::HTTPServerRequest&, Poco::Net::HTTPServer
   sendJson(response, HTTPResponse::HTTP_OK, o);
 }
 
-void NotFoundHandler::serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse&) {
-  throw HttpError{HTTPResponse::HTTP_NOT_FOUND, "no resource at " + request.getURI()};
-}
-
 }  // namespace cpmgw::admin
