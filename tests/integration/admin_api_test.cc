@@ -91,6 +91,12 @@ TEST_F(AdminApi, UnknownRouteIs404AndWrongMethodIs405) {
   EXPECT_EQ(gw.http("DELETE", "/v1/messages").status, 405);
 }
 
+TEST_F(AdminApi, ControlCharactersFromRequestsAreEscapedInTheLog) {
+  // A NUL, an ESC starting a terminal colour sequence, and a line break that would forge a log line.
+  EXPECT_EQ(gw.get("/v1/users/sip:ctl%00%1b%5b31m%0d%0aE%20cpmgw:%20forged@localhost").status, 404);
+  EXPECT_TRUE(gw.waitForLog("not a user address: sip:ctl\\x00\\x1b[31m  E cpmgw: forged@localhost"));
+}
+
 TEST_F(AdminApi, MalformedPercentEscapesAre400) {
   for (const char* path : {"/v1/users/%ZZ", "/%", "/v1/messages/%4"}) {
     auto r = gw.get(path);
