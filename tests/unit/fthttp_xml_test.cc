@@ -189,7 +189,11 @@ TEST(FtXml, UntilIsIso8601Utc) {
   EXPECT_EQ(parseUntil("2011-08-06T21:29:19+02:00"), 1312658959000);
   EXPECT_EQ(parseUntil("2011-08-06T17:29:19-02:00"), 1312658959000);
   EXPECT_EQ(parseUntil("2000-02-29T00:00:00Z"), 951782400000);
-  for (TimeMs t : {TimeMs{0}, TimeMs{951782400000}, TimeMs{4102444800999}}) EXPECT_EQ(parseUntil(formatUntil(t)), t);
+  // Every time the parser accepts is written back as it reads, years before 1000 and 1970 included.
+  for (TimeMs t :
+       {TimeMs{0}, TimeMs{951782400000}, TimeMs{4102444800999}, TimeMs{-1500}, *parseUntil("0450-08-06T19:29:19.000Z"),
+        *parseUntil("0000-01-01T00:00:00.001Z"), *parseUntil("9999-12-31T23:59:59.999Z")})
+    EXPECT_EQ(parseUntil(formatUntil(t)), t) << formatUntil(t);
   for (const char* bad : {"", "2011-08-06", "2011-08-06T19:29:19", "2011-13-06T19:29:19Z", "2011-08-06T24:00:00Z",
                           "2011-08-06T19:29:19.Z", "2011-08-06T19:29:19Zjunk", "2011-08-06 19:29:19Z",
                           "2011-08-06T19:29:19+2:00", "x011-08-06T19:29:19Z"}) {

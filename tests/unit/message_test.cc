@@ -40,6 +40,15 @@ TEST(MessageId, IdsMadeOnSeveralThreadsAreAllDistinct) {
   EXPECT_EQ(seen.size(), 2000u);
 }
 
+TEST(FormatTime, WritesRfc3339WithFourDigitsOfYearAndMilliseconds) {
+  EXPECT_EQ(formatTime(0), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(formatTime(1795701485414), "2026-11-26T13:58:05.414Z");
+  EXPECT_EQ(formatTime(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(formatTime(-1500), "1969-12-31T23:59:58.500Z");
+  EXPECT_EQ(formatTime(-47947696241000), "0450-08-06T19:29:19.000Z");
+  EXPECT_EQ(formatTime(253402300799999), "9999-12-31T23:59:59.999Z");
+}
+
 TEST(MessageState, RoundTripsThroughText) {
   for (auto s : {MessageState::Queued, MessageState::Leased, MessageState::Delivered, MessageState::Failed,
                  MessageState::Deleted}) {

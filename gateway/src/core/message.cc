@@ -17,12 +17,16 @@ TimeMs nowMs() {
 }
 
 std::string formatTime(TimeMs t) {
-  std::time_t seconds = static_cast<std::time_t>(t / 1000);
+  // Floor division: a time before 1970 with a fraction of a second is in the second before it.
+  TimeMs seconds = t / 1000 - (t % 1000 < 0 ? 1 : 0);
+  auto millis = static_cast<int>(t - seconds * 1000);
+  auto time = static_cast<std::time_t>(seconds);
   std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[40];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(((t % 1000) + 1000) % 1000));
+  gmtime_r(&time, &utc);
+  // Four digits of year, as RFC 3339 has them (strftime's %Y writes fewer before the year 1000).
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1, utc.tm_mday,
+                utc.tm_hour, utc.tm_min, utc.tm_sec, millis);
   return buf;
 }
 
