@@ -91,10 +91,14 @@ TEST_F(AdminApi, UnknownRouteIs404AndWrongMethodIs405) {
   EXPECT_EQ(gw.http("DELETE", "/v1/messages").status, 405);
 }
 
-TEST_F(AdminApi, ControlCharactersFromRequestsAreEscapedInTheLog) {
-  // A NUL, an ESC starting a terminal colour sequence, and a line break that would forge a log line.
-  EXPECT_EQ(gw.get("/v1/users/sip:ctl%00%1b%5b31m%0d%0aE%20cpmgw:%20forged@localhost").status, 404);
-  EXPECT_TRUE(gw.waitForLog("not a user address: sip:ctl\\x00\\x1b[31m  E cpmgw: forged@localhost"));
+TEST_F(AdminApi, ControlCharactersAndBadUtf8FromRequestsAreEscaped) {
+  // A NUL, an ESC starting a terminal colour sequence, a line break that would forge a log line, and a
+  // byte that is not UTF-8: the log line and the JSON answer show them as \xNN.
+  auto r = gw.get("/v1/users/sip:ctl%00%1b%5b31m%0d%0aE%20cpmgw:%20forged%FF@localhost");
+  EXPECT_EQ(r.status, 404);
+  const std::string shown = "sip:ctl\\x00\\x1b[31m  E cpmgw: forged\\xff@localhost";
+  EXPECT_EQ(json(r)->getValue<std::string>("detail"), "not a user address: " + shown);
+  EXPECT_TRUE(gw.waitForLog("404 not a user address: " + shown));
 }
 
 TEST_F(AdminApi, MalformedPercentEscapesAre400) {

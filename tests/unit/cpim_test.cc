@@ -515,10 +515,6 @@ TEST(CpimGrammar, UrisTokensAndUtf8) {
   EXPECT_FALSE(isToken("a b"));
   EXPECT_FALSE(isToken("a,b"));
   EXPECT_FALSE(isToken("\xc3"));
-  EXPECT_TRUE(isUtf8("\xf4\x8f\xbf\xbf"));
-  EXPECT_FALSE(isUtf8("\xf4\x90\x80\x80"));
-  EXPECT_FALSE(isUtf8("\xe0\x80\x80"));
-  EXPECT_FALSE(isUtf8("\xf0\x80\x80\x80"));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // a path or HTML.
 #include <gtest/gtest.h>
 
+#include "cpmgw/text.h"
 #include "fthttp/ft_text.h"
 
 namespace cpmgw::fthttp {

@@ -5,7 +5,13 @@
 #include <string>
 #include <vector>
 
+#include <Poco/JSON/Stringifier.h>
+
+#include <sstream>
+
+#include "admin/json_response.h"
 #include "admin/resource_handler.h"
+#include "cpmgw/text.h"
 #include "smpp/smpp_admin.h"
 
 namespace cpmgw {
@@ -98,6 +104,26 @@ TEST(RestJson, SmppAccountFieldsOutOfRangeOrOfTheWrongTypeAreRefused) {
     EXPECT_NE(detail.find(c.detail), std::string::npos) << c.body << " -> " << detail;
   }
   EXPECT_EQ(accountRefusal(R"({"max_binds":1000,"tps":1000000})", false), "");
+}
+
+TEST(RestJson, WhatPeersSentIsShownAsWellFormedUtf8) {
+  StoredMessage m;
+  m.id = "0123456789abcdef0123456789abcdef";
+  m.from = "sip:a\xff@example.net";
+  m.to = "tel:+15550100";
+  m.body = std::string("\x00\x01\xff", 3);
+  m.externalIds.push_back({"smpp.mt", "id\xfe\x1b"});
+  m.lastError = "peer said \xc0\xaf";
+  m.attributes["x\xff"] = "y\xff";
+  std::ostringstream out;
+  Poco::JSON::Stringifier::stringify(admin::messageJson(m), out);
+  EXPECT_TRUE(isUtf8(out.str())) << out.str();
+  auto back = admin::parseJsonObject(out.str());
+  EXPECT_EQ(back->getValue<std::string>("from"), "sip:a\\xff@example.net");
+  EXPECT_EQ(back->getValue<std::string>("body_base64"), "AAH/");
+  EXPECT_EQ(back->getArray("external_ids")->getObject(0)->getValue<std::string>("value"), "id\\xfe\\x1b");
+  EXPECT_EQ(back->getValue<std::string>("last_error"), "peer said \\xc0\\xaf");
+  EXPECT_EQ(back->getObject("attributes")->getValue<std::string>("x\\xff"), "y\\xff");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "admin/handlers.h"
 #include "admin/json_response.h"
+#include "cpmgw/text.h"
 #include "fthttp/file_store.h"
 
 namespace cpmgw::admin {
@@ -182,7 +183,7 @@ class FileResponseHandler final : public FilesResource {
       if (body->has("by")) {
         if (!body->get("by").isString()) throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "\"by\" must be a string"};
         by = body->getValue<std::string>("by");
-        if (by.size() > 256 || !isValidUtf8(by))
+        if (by.size() > 256 || !isUtf8(by))
           throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "\"by\" must be an address of at most 256 bytes"};
       }
     }

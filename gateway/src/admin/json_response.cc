@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "admin/resource_handler.h"
+#include "cpmgw/text.h"
 
 namespace cpmgw::admin {
 
@@ -38,26 +39,6 @@ std::vector<std::pair<std::string, std::string>> queryParameters(const std::stri
   return out;
 }
 
-bool isValidUtf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (len == 0 || i + len > s.size()) return false;
-    std::uint32_t cp = len == 1 ? c : c & (0xff >> (len + 1));
-    for (std::size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += len;
-  }
-  return true;
-}
-
 void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
               const Poco::Dynamic::Var& body) {
   std::ostringstream out;
@@ -75,7 +56,7 @@ void sendError(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse:
                const std::string& detail) {
   Poco::JSON::Object::Ptr body = new Poco::JSON::Object;
   body->set("error", Poco::Net::HTTPResponse::getReasonForStatus(status));
-  body->set("detail", detail);
+  body->set("detail", printable(detail));  // the detail may quote what a client sent
   sendJson(response, status, body);
 }
 
@@ -85,14 +66,15 @@ Poco::Dynamic::Var isoTime(TimeMs t) {
 }
 
 Poco::JSON::Object::Ptr messageJson(const StoredMessage& m) {
+  // JSON text must be UTF-8; what peers sent (addresses, ids, errors) is shown with printable().
   Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
   o->set("id", m.id);
-  o->set("from", m.from);
-  o->set("to", m.to);
-  o->set("content_type", m.contentType);
+  o->set("from", printable(m.from));
+  o->set("to", printable(m.to));
+  o->set("content_type", printable(m.contentType));
   o->set("body_size", static_cast<Poco::UInt64>(m.body.size()));
-  // JSON text must be UTF-8: other payloads (binary SMS, media) are given in base64.
-  if (isValidUtf8(m.body)) {
+  // Other payloads (binary SMS, media) are given in base64.
+  if (isUtf8(m.body)) {
     o->set("body", m.body);
   } else {
     std::ostringstream b64;
@@ -111,17 +93,17 @@ Poco::JSON::Object::Ptr messageJson(const StoredMessage& m) {
   o->set("created_at", isoTime(m.createdAt));
   o->set("updated_at", isoTime(m.updatedAt));
   o->set("next_attempt_at", m.state == MessageState::Queued ? isoTime(m.nextAttemptAt) : Poco::Dynamic::Var());
-  if (!m.lastError.empty()) o->set("last_error", m.lastError);
+  if (!m.lastError.empty()) o->set("last_error", printable(m.lastError));
   Poco::JSON::Array::Ptr ext = new Poco::JSON::Array;
   for (const auto& e : m.externalIds) {
     Poco::JSON::Object::Ptr x = new Poco::JSON::Object;
-    x->set("kind", e.kind);
-    x->set("value", e.value);
+    x->set("kind", printable(e.kind));
+    x->set("value", printable(e.value));
     ext->add(x);
   }
   o->set("external_ids", ext);
   Poco::JSON::Object::Ptr attrs = new Poco::JSON::Object;
-  for (const auto& [k, v] : m.attributes) attrs->set(k, v);
+  for (const auto& [k, v] : m.attributes) attrs->set(printable(k), printable(v));
   o->set("attributes", attrs);
   return o;
 }

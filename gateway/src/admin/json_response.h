@@ -19,7 +19,6 @@ void sendJson(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::
 // {"error": <reason phrase>, "detail": detail}
 void sendError(Poco::Net::HTTPServerResponse& response, Poco::Net::HTTPResponse::HTTPStatus status,
                const std::string& detail);
-bool isValidUtf8(std::string_view s);
 // The query parameters of a request URI, percent-decoded. A '+' stays a '+' (RFC 3986: tel:+1555... works
 // unencoded), unlike HTML form decoding. A '%' without two hexadecimal digits after it is HttpError 400.
 std::vector<std::pair<std::string, std::string>> queryParameters(const std::string& uri);

@@ -8,22 +8,6 @@ namespace cpmgw::fthttp {
 
 namespace {
 
-// Length of the UTF-8 sequence starting at s[i], or 0 when it is not a valid one.
-std::size_t utf8Length(std::string_view s, std::size_t i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  std::size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-  if (len == 0 || i + len > s.size()) return 0;
-  std::uint32_t cp = len == 1 ? c : c & (0xff >> (len + 1));
-  for (std::size_t k = 1; k < len; ++k) {
-    auto cc = static_cast<unsigned char>(s[i + k]);
-    if ((cc & 0xc0) != 0x80) return 0;
-    cp = (cp << 6) | (cc & 0x3f);
-  }
-  static constexpr std::uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-  if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return 0;
-  return len;
-}
-
 bool isTokenChar(char c) {
   // RFC 9110 tchar
   if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
@@ -37,15 +21,6 @@ char lowerAscii(char c) {
 }
 
 }  // namespace
-
-bool isUtf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    std::size_t len = utf8Length(s, i);
-    if (len == 0) return false;
-    i += len;
-  }
-  return true;
-}
 
 std::string sanitiseFileName(std::string_view raw) {
   // Only the last component: neither '/' nor '\' may survive.

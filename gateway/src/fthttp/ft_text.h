@@ -34,7 +34,4 @@ std::string base64Url(std::string_view bytes);
 // Lower-case hex of bytes.
 std::string hexOf(std::string_view bytes);
 
-// Valid UTF-8 (no overlong forms, surrogates or values beyond U+10FFFF).
-bool isUtf8(std::string_view s);
-
 }  // namespace cpmgw::fthttp

@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "cpmgw/text.h"
+
 namespace cpmgw {
 namespace {
 
@@ -34,21 +36,7 @@ class LineFormatter final : public Poco::Formatter {
     text += ' ';
     text += msg.getSource();
     text += ": ";
-    // One event, one line; and text from peers (addresses, ids, paths) cannot forge a line or send a
-    // terminal escape: other control characters are written as \xNN.
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (char c : msg.getText()) {
-      auto u = static_cast<unsigned char>(c);
-      if (c == '\n' || c == '\r') {
-        text += ' ';
-      } else if ((u < 0x20 && c != '\t') || u == 0x7f) {
-        text += "\\x";
-        text += kHex[u >> 4];
-        text += kHex[u & 0x0f];
-      } else {
-        text += c;
-      }
-    }
+    text += printable(msg.getText());  // one event, one line, whatever a peer sent
   }
 
  private:

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <limits>
 
+#include "cpmgw/text.h"
+
 namespace cpmgw::cpim {
 
 namespace {
@@ -79,33 +81,6 @@ bool isMimeTokenChar(char c) {
 // RFC 3986 unreserved, gen-delims and sub-delims; '%' is checked with its two hex digits.
 bool isUriChar(char c) {
   return isAlpha(c) || isDigit(c) || (c != '\0' && std::strchr("-._~:/?#[]@!$&'()*+,;=", c));
-}
-
-// Length of the well-formed UTF-8 sequence at s[i] (1 for ASCII), 0 when it is malformed, overlong, a
-// surrogate or beyond U+10FFFF.
-std::size_t utf8Length(std::string_view s, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  std::size_t n = 0;
-  unsigned char lo = 0x80, hi = 0xbf;
-  if (c >= 0xc2 && c <= 0xdf) {
-    n = 2;
-  } else if (c >= 0xe0 && c <= 0xef) {
-    n = 3;
-    if (c == 0xe0) lo = 0xa0;
-    if (c == 0xed) hi = 0x9f;
-  } else if (c >= 0xf0 && c <= 0xf4) {
-    n = 4;
-    if (c == 0xf0) lo = 0x90;
-    if (c == 0xf4) hi = 0x8f;
-  } else {
-    return 0;
-  }
-  if (s.size() - i < n || byte(i + 1) < lo || byte(i + 1) > hi) return 0;
-  for (std::size_t k = 2; k < n; ++k)
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
-  return n;
 }
 
 void appendUtf8(std::string& out, unsigned cp) {
@@ -619,15 +594,6 @@ std::string addressValue(std::string_view display, std::string_view uri) {
 }
 
 }  // namespace
-
-bool isUtf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    std::size_t n = utf8Length(s, i);
-    if (n == 0) return false;
-    i += n;
-  }
-  return true;
-}
 
 bool isToken(std::string_view s) {
   return !s.empty() && isUtf8(s) && std::all_of(s.begin(), s.end(), isTokenByte);

@@ -94,6 +94,5 @@ bool equivalent(const Message& a, const Message& b);
 bool isDateTime(std::string_view s);     // RFC 3339 date-time, calendar-checked
 bool isAbsoluteUri(std::string_view s);  // scheme ":" 1*(RFC 3986 character), ASCII only
 bool isToken(std::string_view s);        // RFC 3862 Token: 1*TOKENCHAR, UTF-8 checked
-bool isUtf8(std::string_view s);         // well-formed UTF-8: no overlong forms, surrogates or > U+10FFFF
 
 }  // namespace cpmgw::cpim

@@ -297,7 +297,7 @@ std::optional<Notification> parse(std::string_view xml, std::string* error) {
   };
   if (xml.empty()) return reject("empty IMDN");
   if (xml.size() > kMaxDocument) return reject("IMDN too large");
-  if (!cpim::isUtf8(xml)) return reject("IMDN not UTF-8");
+  if (!isUtf8(xml)) return reject("IMDN not UTF-8");
   // Refused on sight rather than configured away: without a DTD there is nothing to expand, whatever
   // the parser's entity settings are.
   if (xml.find("<!DOCTYPE") != std::string_view::npos || xml.find("<!ENTITY") != std::string_view::npos)
