@@ -7,6 +7,7 @@
 
 #include "cpmgw/config.h"
 #include "cpmgw/log.h"
+#include "cpmgw/text.h"
 #include "smpp/smpp_admin.h"
 
 namespace cpmgw::smpp {
@@ -139,7 +140,7 @@ Poco::JSON::Object::Ptr SmppAdapter::status() {
   auto h = health();
   snapshot->set("name", name_);
   snapshot->set("state", toString(h.state));
-  if (!h.detail.empty()) snapshot->set("detail", h.detail);
+  if (!h.detail.empty()) snapshot->set("detail", printable(h.detail));
   snapshot->set("queued", static_cast<Poco::UInt64>(queued_.load()));
   snapshot->set("accounts", static_cast<Poco::UInt64>(accounts_.all().size()));
   try {

@@ -49,10 +49,11 @@ std::vector<std::string> stringList(const Poco::JSON::Object::Ptr& body, const s
 
 int integer(const Poco::JSON::Object::Ptr& body, const std::string& key, int min, int max) {
   auto v = body->get(key);
-  if (!v.isInteger()) throw bad(key + " must be an integer");
+  if (v.isBoolean() || !v.isInteger()) throw bad(key + " must be an integer");  // Poco counts true as one
   const std::string range = key + " must be " + std::to_string(min) + ".." + std::to_string(max);
-  // The parser keeps an integer beyond the signed 64-bit range as unsigned, and converting that throws.
-  if (!v.isSigned() && v.convert<Poco::UInt64>() > static_cast<Poco::UInt64>(max)) throw bad(range);
+  // Poco's parser keeps an integer as unsigned only beyond the signed 64-bit range (and wraps those just
+  // beyond 2^64 to small values): out of range either way.
+  if (!v.isSigned()) throw bad(range);
   auto n = v.convert<Poco::Int64>();
   if (n < min || n > max) throw bad(range);
   return static_cast<int>(n);

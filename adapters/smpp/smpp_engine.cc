@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cpmgw/log.h"
+#include "cpmgw/text.h"
 #include "smpp/dlr_text.h"
 #include "smpp/smpp_engine_internal.h"
 #include "smpp/sms_charset.h"
@@ -1170,7 +1171,7 @@ Poco::JSON::Object::Ptr SmppEngine::snapshot() {
     x->set("throttled", l->bind ? l->bind->throttled : 0);
     x->set("throttled_for_ms", l->bind && l->bind->throttledUntil > now ? l->bind->throttledUntil - now : 0);
     x->set("connects", l->connects);
-    x->set("last_error", l->lastError);
+    x->set("last_error", printable(l->lastError));
     smscs->add(x);
   }
   o->set("smsc", smscs);

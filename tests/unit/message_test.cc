@@ -47,6 +47,8 @@ TEST(FormatTime, WritesRfc3339WithFourDigitsOfYearAndMilliseconds) {
   EXPECT_EQ(formatTime(-1500), "1969-12-31T23:59:58.500Z");
   EXPECT_EQ(formatTime(-47947696241000), "0450-08-06T19:29:19.000Z");
   EXPECT_EQ(formatTime(253402300799999), "9999-12-31T23:59:59.999Z");
+  EXPECT_FALSE(formatTime(INT64_MIN).empty());  // no overflow at the extremes
+  EXPECT_FALSE(formatTime(INT64_MAX).empty());
 }
 
 TEST(MessageState, RoundTripsThroughText) {

@@ -86,6 +86,9 @@ TEST(RestJson, SmppAccountFieldsOutOfRangeOrOfTheWrongTypeAreRefused) {
       {R"({"password":"secret-1","max_binds":9223372036854775807})", "max_binds must be 1..1000"},
       {R"({"password":"secret-1","max_binds":-9223372036854775808})", "max_binds must be 1..1000"},
       {R"({"password":"secret-1","max_binds":0})", "max_binds must be 1..1000"},
+      {R"({"password":"secret-1","max_binds":18446744073709551616})", "max_binds must be 1..1000"},  // Poco: 0
+      {R"({"password":"secret-1","tps":18446744073709551619})", "tps must be 0..1000000"},           // Poco: 3
+      {R"({"password":"secret-1","max_binds":true})", "max_binds must be an integer"},
       {R"({"password":"secret-1","max_binds":2.5})", "max_binds must be an integer"},
       {R"({"password":"secret-1","max_binds":"2"})", "max_binds must be an integer"},
       {R"({"password":"secret-1","tps":18446744073709551615})", "tps must be 0..1000000"},

@@ -38,6 +38,12 @@ TEST(Text, PrintableKeepsOneWellFormedLine) {
   EXPECT_EQ(printable("\x1b[31mred\x7f"), "\\x1b[31mred\\x7f");
   EXPECT_EQ(printable("bad \xff\xfe and cut \xc3"), "bad \\xff\\xfe and cut \\xc3");
   EXPECT_EQ(printable("\xc0\xaf"), "\\xc0\\xaf");
+  // A C1 control (CSI), then a character just above them (NBSP).
+  EXPECT_EQ(printable("csi \xc2\x9b"
+                      "31m, nbsp \xc2\xa0"),
+            "csi \\xc2\\x9b"
+            "31m, nbsp \xc2\xa0");
+  EXPECT_EQ(printable("sent as \\x1b"), "sent as \\\\x1b");  // a peer's backslash stays apart from an escape
   EXPECT_TRUE(isUtf8(printable("\xed\xa0\x80\xf4\x90\x80\x80")));
 }
 

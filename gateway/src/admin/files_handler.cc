@@ -157,7 +157,7 @@ class FileHandler final : public FilesResource {
       Poco::JSON::Object::Ptr h = new Poco::JSON::Object;
       h->set("at", isoTime(e.at));
       h->set("event", e.event);
-      h->set("detail", e.detail);
+      h->set("detail", printable(e.detail));
       history->add(h);
     }
     o->set("history", history);

@@ -111,8 +111,8 @@ class UserRegistrationsHandler final : public CoreHandler {
   void serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override;
 };
 
-// Answers any method with one error, after the token check: a path no resource matches (404), a request
-// target that is not a valid URI (400).
+// Answers the usual methods (others 405) with one error, after the token check: a path no resource
+// matches (404), a request target that is not a valid URI (400).
 class ErrorHandler final : public CoreHandler {
  public:
   ErrorHandler(std::shared_ptr<AdminContext> c, HttpError error)

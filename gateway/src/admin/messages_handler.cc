@@ -6,6 +6,7 @@
 #include "admin/handlers.h"
 #include "admin/json_response.h"
 #include "cpmgw/router.h"
+#include "cpmgw/text.h"
 
 namespace cpmgw::admin {
 
@@ -129,7 +130,7 @@ void MessageHandler::serve(Poco::Net::HTTPServerRequest& request, Poco::Net::HTT
     Poco::JSON::Object::Ptr h = new Poco::JSON::Object;
     h->set("at", isoTime(e.at));
     h->set("state", std::string(toString(e.state)));
-    h->set("detail", e.detail);
+    h->set("detail", printable(e.detail));  // may quote a peer's answer
     history->add(h);
   }
   o->set("history", history);

@@ -45,8 +45,9 @@ Poco::JSON::Object::Ptr parseJsonObject(const std::string& body) {
     Poco::JSON::Parser parser;
     value = parser.parse(body);
   } catch (const Poco::Exception& e) {
-    // Not only JSONException: a number beyond the range of a double or a 64-bit integer is a
-    // SyntaxException.
+    // Not only JSONException: a number beyond the range of a double, or an integer beyond 64 bits, is a
+    // SyntaxException. (Poco wraps integers just beyond 2^64 instead: fields that take an integer check
+    // its range.)
     throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "invalid JSON: " + e.message()};
   }
   if (value.type() != typeid(Poco::JSON::Object::Ptr) || !value.extract<Poco::JSON::Object::Ptr>())

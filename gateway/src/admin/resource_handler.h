@@ -33,7 +33,7 @@ std::size_t pageLimit(const std::string& value);
 std::int64_t pageCursor(const std::string& value);
 
 // A request body that must be one JSON object; anything else (bad syntax, nesting deeper than the parser
-// allows, a number out of range, another JSON value) is HttpError 400.
+// allows, a number beyond a double, another JSON value) is HttpError 400.
 Poco::JSON::Object::Ptr parseJsonObject(const std::string& body);
 
 class ResourceHandler : public Poco::Net::HTTPRequestHandler {

@@ -2,6 +2,7 @@
 
 #include "admin/handlers.h"
 #include "admin/json_response.h"
+#include "cpmgw/text.h"
 #include "runtime/dispatcher.h"
 
 namespace cpmgw::admin {
@@ -17,7 +18,7 @@ Poco::JSON::Array::Ptr adaptersJson(const AdminContext& ctx) {
     auto health = a->health();
     o->set("name", a->name());
     o->set("state", toString(health.state));
-    if (!health.detail.empty()) o->set("detail", health.detail);
+    if (!health.detail.empty()) o->set("detail", printable(health.detail));
     o->set("queued", static_cast<Poco::UInt64>(a->queued()));
     if (const auto* c = ctx.dispatcher ? ctx.dispatcher->counters(a->name()) : nullptr) {
       o->set("in_flight", c->inFlight.load());

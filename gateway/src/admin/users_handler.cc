@@ -5,6 +5,7 @@
 #include "admin/json_response.h"
 #include "cpmgw/digest.h"
 #include "cpmgw/router.h"
+#include "cpmgw/text.h"
 #include "sip/registrar.h"
 
 namespace cpmgw::admin {
@@ -29,9 +30,10 @@ Poco::JSON::Array::Ptr registrationsJson(sip::Registrar* registrar, const std::s
   TimeMs now = nowMs();
   for (const auto& b : registrar->bindings(uri, now)) {
     Poco::JSON::Object::Ptr o = new Poco::JSON::Object;
-    o->set("contact", b.contact);
-    if (!b.instance.empty()) o->set("instance", b.instance);
-    o->set("user_agent", b.userAgent);
+    // What the device sent in its REGISTER.
+    o->set("contact", printable(b.contact));
+    if (!b.instance.empty()) o->set("instance", printable(b.instance));
+    o->set("user_agent", printable(b.userAgent));
     o->set("source", b.source);
     o->set("registered_at", isoTime(b.registeredAt));
     o->set("expires_at", isoTime(b.expiresAt));
@@ -43,8 +45,8 @@ Poco::JSON::Array::Ptr registrationsJson(sip::Registrar* registrar, const std::s
     caps->set("ft", b.caps.ftMsrp);
     caps->set("ftsms", b.caps.ftSms);
     Poco::JSON::Array::Ptr icsi = new Poco::JSON::Array, iari = new Poco::JSON::Array;
-    for (const auto& s : b.caps.icsi) icsi->add(s);
-    for (const auto& s : b.caps.iari) iari->add(s);
+    for (const auto& s : b.caps.icsi) icsi->add(printable(s));
+    for (const auto& s : b.caps.iari) iari->add(printable(s));
     caps->set("icsi", icsi);
     caps->set("iari", iari);
     o->set("capabilities", caps);

@@ -18,8 +18,12 @@ TimeMs nowMs() {
 
 std::string formatTime(TimeMs t) {
   // Floor division: a time before 1970 with a fraction of a second is in the second before it.
-  TimeMs seconds = t / 1000 - (t % 1000 < 0 ? 1 : 0);
-  auto millis = static_cast<int>(t - seconds * 1000);
+  TimeMs seconds = t / 1000;
+  auto millis = static_cast<int>(t % 1000);
+  if (millis < 0) {
+    millis += 1000;
+    --seconds;
+  }
   auto time = static_cast<std::time_t>(seconds);
   std::tm utc{};
   gmtime_r(&time, &utc);

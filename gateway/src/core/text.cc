@@ -3,6 +3,7 @@
 namespace cpmgw {
 
 std::size_t utf8Length(std::string_view s, std::size_t i) {
+  if (i >= s.size()) return 0;
   auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = byte(i);
   if (c < 0x80) return 1;
@@ -43,18 +44,25 @@ std::string printable(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
     auto c = static_cast<unsigned char>(text[i]);
     std::size_t n = utf8Length(text, i);
+    bool escaped = n == 0 ||                                                                 // not UTF-8
+                   (n == 1 && ((c < 0x20 && c != '\t') || c == 0x7f)) ||                     // C0, DEL
+                   (n == 2 && c == 0xc2 && static_cast<unsigned char>(text[i + 1]) < 0xa0);  // C1
+    if (n == 0) n = 1;  // a byte that is not UTF-8 is escaped alone
     if (c == '\n' || c == '\r') {
       out += ' ';
-    } else if (n == 0 || (c < 0x20 && c != '\t') || c == 0x7f) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0x0f];
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (escaped) {
+      for (std::size_t k = i; k < i + n; ++k) {
+        auto b = static_cast<unsigned char>(text[k]);
+        out += "\\x";
+        out += kHex[b >> 4];
+        out += kHex[b & 0x0f];
+      }
     } else {
       out.append(text, i, n);
-      i += n;
-      continue;
     }
-    ++i;
+    i += n;
   }
   return out;
 }

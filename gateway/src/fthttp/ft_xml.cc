@@ -388,6 +388,8 @@ std::optional<TimeMs> parseUntil(std::string_view s) {
   if (i != s.size()) return std::nullopt;
   std::int64_t days = daysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + std::min(second, 59) - offsetMin * 60;
+  // An offset can move a time at either end out of the years 0000-9999, which formatUntil cannot write.
+  if (seconds < -62167219200 || seconds > 253402300799) return std::nullopt;
   return seconds * 1000 + millis;
 }
 
