@@ -2,6 +2,11 @@
 #include <Poco/JSON/Parser.h>
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <regex>
 
 #include "harness.h"
@@ -230,6 +235,22 @@ TEST_F(SipMessaging, BadInputGetsTheRightAnswer) {
   EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:carol@elsewhere.example", "hi", "404", "text/plain"), 0)
       << lastSippOutput;
   EXPECT_TRUE(messagesTo("sip:bob@localhost").empty());
+}
+
+// Sofia-SIP's own log lines go through the gateway's log, escaped like every other line.
+TEST_F(SipMessaging, GarbageDatagramsAreLoggedByTheGatewaysLogger) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(gw.sipPort());
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const char garbage[] = "\x1b[31mnot SIP\r\n\r\n";
+  ASSERT_GT(sendto(fd, garbage, sizeof garbage - 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
+  close(fd);
+  EXPECT_TRUE(gw.waitForLog("I cpmgw.sofia: nta_agent: received garbage from udp/"));
+  // SIP goes on.
+  EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:nobody@localhost", "hi", "404", "text/plain"), 0) << lastSippOutput;
 }
 
 // Timer K ([sip] t4, 100 ms by default) has let the transaction go when the device's second 200 OK

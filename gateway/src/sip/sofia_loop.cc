@@ -1,16 +1,49 @@
 #include "sip/sofia_loop.h"
 
+#include <Poco/Logger.h>
 #include <pthread.h>
 #include <sofia-sip/su.h>
+#include <sofia-sip/su_log.h>
 #include <sofia-sip/su_time.h>
 #include <sofia-sip/su_wait.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cstdarg>
+#include <cstdio>
 #include <future>
 #include <stdexcept>
+#include <string>
 
 namespace cpmgw::sip {
+
+namespace {
+
+// Sofia-SIP's own log (its default logger writes to stderr as it is, "nta_agent: received garbage from
+// ..."): into cpmgw.sofia instead, so its lines carry a time or journald priority and go through the
+// same escaping as ours. Sofia writes a line in several calls; a line is logged when its newline comes.
+void sofiaLog(void*, const char* format, va_list args) {
+  thread_local std::string line;
+  va_list copy;
+  va_copy(copy, args);
+  char buf[512];
+  int n = std::vsnprintf(buf, sizeof buf, format, copy);
+  va_end(copy);
+  if (n < 0) return;
+  if (static_cast<std::size_t>(n) < sizeof buf) {
+    line.append(buf, static_cast<std::size_t>(n));
+  } else {
+    std::string big(static_cast<std::size_t>(n) + 1, '\0');
+    std::vsnprintf(big.data(), big.size(), format, args);
+    line.append(big, 0, static_cast<std::size_t>(n));
+  }
+  for (auto nl = line.find('\n'); nl != std::string::npos; nl = line.find('\n')) {
+    if (nl > 0) Poco::Logger::get("cpmgw.sofia").information(line.substr(0, nl));
+    line.erase(0, nl + 1);
+  }
+}
+
+}  // namespace
 
 SofiaLoop::SofiaLoop() {
   eventFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -92,6 +125,7 @@ void SofiaLoop::start(const std::function<void(su_root_s*)>& init) {
 
 bool SofiaLoop::run(const std::function<bool(su_root_s*)>& init) {
   su_init();
+  su_log_redirect(nullptr, &sofiaLog, nullptr);  // every Sofia log without a logger of its own
   su_root_t* root = su_root_create(nullptr);
   if (!root) {
     su_deinit();
