@@ -25,14 +25,20 @@ struct Case {
   std::string detail;  // a part of the 400's detail
 };
 
-std::string refusal(const std::string& body) {
+// The detail of the 400 that `step` throws, or "" when it throws nothing.
+template <typename Step>
+std::string refusal(Step step) {
   try {
-    admin::parseJsonObject(body);
+    step();
   } catch (const HttpError& e) {
-    EXPECT_EQ(e.status, HTTPResponse::HTTP_BAD_REQUEST) << body;
+    EXPECT_EQ(e.status, HTTPResponse::HTTP_BAD_REQUEST);
     return e.detail;
   }
   return "";
+}
+
+std::string refusal(const std::string& body) {
+  return refusal([&] { admin::parseJsonObject(body); });
 }
 
 TEST(RestJson, HostileBodiesAreRefusedWithTheReason) {
@@ -71,13 +77,7 @@ TEST(RestJson, AnObjectIsReturned) {
 
 std::string accountRefusal(const std::string& body, bool creating = true) {
   smpp::Account account;
-  try {
-    smpp::applyAccountFields(account, admin::parseJsonObject(body), creating, 1);
-  } catch (const HttpError& e) {
-    EXPECT_EQ(e.status, HTTPResponse::HTTP_BAD_REQUEST) << body;
-    return e.detail;
-  }
-  return "";
+  return refusal([&] { smpp::applyAccountFields(account, admin::parseJsonObject(body), creating, 1); });
 }
 
 TEST(RestJson, SmppAccountFieldsOutOfRangeOrOfTheWrongTypeAreRefused) {
