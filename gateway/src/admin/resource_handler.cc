@@ -9,7 +9,6 @@
 
 #include <istream>
 #include <limits>
-#include <typeinfo>
 
 #include "admin/resource_handler.h"
 
@@ -40,19 +39,16 @@ Poco::JSON::Object::Ptr parseJsonObject(const std::string& body) {
   // message about its own stack.
   if (auto first = body.find_first_not_of(" \t\r\n"); first != std::string::npos && body[first] != '{')
     throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "the body must be a JSON object"};
-  Poco::Dynamic::Var value;
   try {
     Poco::JSON::Parser parser;
-    value = parser.parse(body);
+    if (auto object = parser.parse(body).extract<Poco::JSON::Object::Ptr>()) return object;
   } catch (const Poco::Exception& e) {
     // Not only JSONException: a number beyond the range of a double, or an integer beyond 64 bits, is a
     // SyntaxException. (Poco wraps integers just beyond 2^64 instead: fields that take an integer check
     // its range.)
     throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "invalid JSON: " + e.message()};
   }
-  if (value.type() != typeid(Poco::JSON::Object::Ptr) || !value.extract<Poco::JSON::Object::Ptr>())
-    throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "invalid JSON"};
-  return value.extract<Poco::JSON::Object::Ptr>();
+  throw HttpError{HTTPResponse::HTTP_BAD_REQUEST, "invalid JSON"};
 }
 
 namespace {
