@@ -703,10 +703,11 @@ TEST_F(StoreTest, CheckpointsCopyTheWalIntoTheDatabaseAndKeepItBounded) {
   }
   store_->flush();
   EXPECT_EQ(stored.load(), 1536);
-  // 32 MiB, plus the commits that land before the writer's copy: up to 64 bodies of 64 KiB each (4 MiB), and
-  // under load the next one too. A WAL that never started again would hold all 96 MiB.
+  // 32 MiB, plus the commit that takes it there: up to 64 bodies of 64 KiB each (4 MiB). The writer's copy
+  // waits for a checkpointer's pass rather than skip it, so slow passes (a loaded machine) add nothing. A WAL
+  // that never started again would hold all 96 MiB.
   auto wal = fs::file_size(options_.path + "-wal");
-  EXPECT_LT(wal, 48u << 20) << "the WAL keeps growing instead of starting again";
+  EXPECT_LT(wal, 40u << 20) << "the WAL keeps growing instead of starting again";
   EXPECT_GT(fs::file_size(options_.path), 32u << 20) << "checkpoints copy nothing into the database";
 }
 

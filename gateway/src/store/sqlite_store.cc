@@ -444,7 +444,9 @@ class FileSync {
 // checkpointer copies again, a few passes at most, until fewer than kNearlyDone frames are left (each
 // pass only has the frames written during the last), and then asks the writer to copy that rest
 // itself, between two transactions; the next transaction reuses the WAL from its start. At twice a
-// cycle the writer does so whatever is left (the checkpointer fell behind). The writer copies after it
+// cycle the writer does so whatever is left (the checkpointer fell behind), waiting for a pass the
+// checkpointer is in: SQLite lets one checkpoint run at a time and refuses the others, so a writer that
+// only tried would leave the WAL growing for as long as the passes last. The writer copies after it
 // has handed its last commit to the sync thread, not inside that commit: the copy takes two disk syncs
 // (the WAL before, the database after), about 2 ms here, and the commit's acknowledgements need not
 // wait for them. The writes that arrive meanwhile do wait, which is why a cycle is long.
@@ -488,10 +490,14 @@ class Checkpointer {
       checkpointer->request();
     return SQLITE_OK;
   }
-  // Writer thread, between two transactions: copies the rest of the WAL when the last commit asked for it.
+  // Writer thread, between two transactions: copies the rest of the WAL when the last commit asked for it,
+  // after the checkpointer's pass if it is in one (it makes no further pass meanwhile).
   void copyRest(Database& writer) {
-    if (std::exchange(writerCopies_, false))
-      sqlite3_wal_checkpoint_v2(writer.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    if (!std::exchange(writerCopies_, false)) return;
+    writerWaits_ = true;
+    std::lock_guard pass(pass_);
+    writerWaits_ = false;
+    sqlite3_wal_checkpoint_v2(writer.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
   }
 
  private:
@@ -513,7 +519,8 @@ class Checkpointer {
       }
       // At most a few passes: a writer as fast as the copying would keep this going for ever. The rest is
       // then what arrived during the last pass, the least there can be.
-      for (int pass = 0; pass < 4; ++pass) {
+      for (int pass = 0; pass < 4 && !writerWaits_; ++pass) {
+        std::lock_guard passing(pass_);
         int logged = 0, copied = 0, before = copied_;
         int rc = sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied);
         if (rc != SQLITE_OK) {
@@ -555,9 +562,11 @@ class Checkpointer {
   std::condition_variable wake_;
   bool requested_ = false;
   bool stopping_ = false;
-  std::atomic<bool> nearlyDone_{false};  // set here, taken by the writer's next commit
-  bool writerCopies_ = false;            // writer thread only: copyRest() has work
-  std::atomic<int> copied_{0};           // WAL frames copied by the last pass
+  std::mutex pass_;                       // held for a checkpoint pass, by this thread or the writer
+  std::atomic<bool> writerWaits_{false};  // the writer waits for pass_: make no further pass
+  std::atomic<bool> nearlyDone_{false};   // set here, taken by the writer's next commit
+  bool writerCopies_ = false;             // writer thread only: copyRest() has work
+  std::atomic<int> copied_{0};            // WAL frames copied by the last pass
   std::thread thread_;
 };
 
