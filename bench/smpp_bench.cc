@@ -7,7 +7,8 @@
 // rates: a 4 KiB page written per message and synced with group commit, timed like a message. It tells how much of
 // the p99 is the disk's at that moment (this figure moves from run to run on a virtual disk). It also prints, per run,
 // how many of the gateway's own WAL syncs took 5 ms or more (GET /v1/status): each such stall delays every answer
-// that waits for it.
+// that waits for it. Then it runs a second gateway with its store on tmpfs (/dev/shm), where a sync costs nothing,
+// and measures it the same way at 5,000 msg/s: the latency that is the gateway's own, without the disk's.
 //
 // Usage: smpp_bench [MESSAGES_PER_RUN]   (default 20000)
 // Needs node with tests/integration/smpp/node_modules (npm ci) for the reference, and sipp for SIP delivery; without
@@ -21,12 +22,14 @@
 #include <Poco/StreamCopier.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -433,47 +436,41 @@ void print(const Series& s) {
   }
 }
 
-}  // namespace
+// cpmgw with SMPP in and SIP out, durable as in production (WAL, synchronous=FULL), its configuration and logs in
+// `work` and its store in `data`; the CPM user sip:1000@localhost is a SIPp UAS registered with it.
+class Gateway {
+ public:
+  Gateway(const fs::path& work, const fs::path& data, const std::string& source, bool haveSipp) {
+    fs::create_directories(work);
+    std::string config =
+        "[general]\ndata_dir = " + data.string() +
+        "\nlog_level = notice\n[admin]\nhost = 127.0.0.1\nport = 0\n[sip]\nport = 0\n"
+        "[routing]\nlocal_domains = localhost\ninterwork_prefixes = tel:\ninterwork_egress = smpp\n"
+        "[adapters]\nenabled = smpp\n"
+        "[smpp]\nport = 0\nwindow = 1000\nmax_pending_inbound = 100000\nmo_recipient = sip:{number}@localhost\n"
+        "password_iterations = 1000\n";
+    std::ofstream(work / "cpmgw.ini") << config;
+    std::string log = (work / "cpmgw.log").string();
+    gw_ =
+        std::make_unique<Child>(std::vector<std::string>{CPMGW_BINARY, "--config", (work / "cpmgw.ini").string()}, log);
+    std::smatch m;
+    std::string text;
+    if (!waitUntil([&] { return (text = readFile(log)).find("ready") != std::string::npos; }, 20) ||
+        !std::regex_search(text, m, std::regex(R"(admin API listening on http://[^ \n]*:(\d+))"))) {
+      std::fprintf(stderr, "smpp_bench: cpmgw did not start:\n%s\n", text.c_str());
+      return;
+    }
+    http_ = Http{static_cast<std::uint16_t>(std::stoi(m[1])), readFile((data / "admin.token").string())};
+    while (!http_.token.empty() && http_.token.back() == '\n') http_.token.pop_back();
+    std::regex_search(text, m, std::regex(R"(SMPP server listening on [^ \n]*:(\d+))"));
+    smppPort = static_cast<std::uint16_t>(std::stoi(m[1]));
+    std::regex sipRe(R"(SIP listening on [^ \n]* [^ \n]*:(\d+))");
+    std::uint16_t sipPort = std::regex_search(text, m, sipRe) ? static_cast<std::uint16_t>(std::stoi(m[1])) : 0;
+    http_.call("POST", "/v1/smpp/accounts", R"({"system_id":"bench","password":"bench"})");
+    if (!haveSipp || !sipPort) return;
 
-int main(int argc, char** argv) {
-  std::size_t n = argc > 1 ? static_cast<std::size_t>(std::stoul(argv[1])) : 20000;
-  const std::string source = CPMGW_SOURCE_DIR;
-  fs::path dir = fs::temp_directory_path() / ("smpp-bench-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  bool haveSipp = inPath("sipp");
-  bool haveNode = inPath("node") && fs::exists(source + "/tests/integration/smpp/node_modules/smpp/package.json");
-
-  // cpmgw with SMPP in, SIP out; durability as in production (WAL, synchronous=FULL).
-  std::string config =
-      "[general]\ndata_dir = " + (dir / "data").string() +
-      "\nlog_level = notice\n[admin]\nhost = 127.0.0.1\nport = 0\n[sip]\nport = 0\n"
-      "[routing]\nlocal_domains = localhost\ninterwork_prefixes = tel:\ninterwork_egress = smpp\n"
-      "[adapters]\nenabled = smpp\n"
-      "[smpp]\nport = 0\nwindow = 1000\nmax_pending_inbound = 100000\nmo_recipient = sip:{number}@localhost\n"
-      "password_iterations = 1000\n";
-  std::ofstream(dir / "cpmgw.ini") << config;
-  std::string log = (dir / "cpmgw.log").string();
-  Child gw({CPMGW_BINARY, "--config", (dir / "cpmgw.ini").string()}, log);
-  std::smatch m;
-  std::string text;
-  if (!waitUntil([&] { return (text = readFile(log)).find("ready") != std::string::npos; }, 20) ||
-      !std::regex_search(text, m, std::regex(R"(admin API listening on http://[^ \n]*:(\d+))"))) {
-    std::fprintf(stderr, "smpp_bench: cpmgw did not start:\n%s\n", text.c_str());
-    return 1;
-  }
-  Http http{static_cast<std::uint16_t>(std::stoi(m[1])), readFile((dir / "data" / "admin.token").string())};
-  while (!http.token.empty() && http.token.back() == '\n') http.token.pop_back();
-  std::regex_search(text, m, std::regex(R"(SMPP server listening on [^ \n]*:(\d+))"));
-  auto smppPort = static_cast<std::uint16_t>(std::stoi(m[1]));
-  std::regex sipRe(R"(SIP listening on [^ \n]* [^ \n]*:(\d+))");
-  std::uint16_t sipPort = std::regex_search(text, m, sipRe) ? static_cast<std::uint16_t>(std::stoi(m[1])) : 0;
-  http.call("POST", "/v1/smpp/accounts", R"({"system_id":"bench","password":"bench"})");
-
-  // The CPM user and its device.
-  std::unique_ptr<Child> uas;
-  std::string sipNote = "SIP delivery: sipp not installed, messages stay queued for the CPM user";
-  if (haveSipp && sipPort) {
-    http.call("PUT", "/v1/users/sip:1000@localhost", R"({"password":"bench-secret"})");
+    // The CPM user and its device.
+    http_.call("PUT", "/v1/users/sip:1000@localhost", R"({"password":"bench-secret"})");
     auto freeUdpPort = [] {
       int s = ::socket(AF_INET, SOCK_DGRAM, 0);
       sockaddr_in a{};
@@ -486,17 +483,17 @@ int main(int argc, char** argv) {
       return ntohs(a.sin_port);
     };
     std::uint16_t devicePort = freeUdpPort();
-    uas = std::make_unique<Child>(
+    uas_ = std::make_unique<Child>(
         std::vector<std::string>{"sipp", "-sf", source + "/tests/integration/sipp/uas_message.xml", "-i", "127.0.0.1",
                                  "-p", std::to_string(devicePort), "-nostdin", "-m", "100000000"},
-        (dir / "uas.log").string());
+        (work / "uas.log").string());
     std::string reg = readFile(source + "/tests/integration/sipp/register.xml");
     for (auto at = reg.find("@EXPECT@"); at != std::string::npos; at = reg.find("@EXPECT@")) reg.replace(at, 8, "200");
-    std::ofstream(dir / "register.xml") << reg;
+    std::ofstream(work / "register.xml") << reg;
     Child r({"sipp",
              "127.0.0.1:" + std::to_string(sipPort),
              "-sf",
-             (dir / "register.xml").string(),
+             (work / "register.xml").string(),
              "-m",
              "1",
              "-i",
@@ -528,51 +525,79 @@ int main(int argc, char** argv) {
              "-key",
              "caps",
              ";+g.3gpp.icsi-ref=\"urn%3Aurn-7%3A3gpp-service.ims.icsi.oma.cpm.msg\""},
-            (dir / "register.log").string());
+            (work / "register.log").string());
     int rc = r.wait(20);
-    sipNote.clear();
+    note.clear();
     if (rc != 0) {
-      std::string out = readFile((dir / "register.log").string());
-      sipNote = "SIP delivery: REGISTER failed (sipp exit " + std::to_string(rc) +
-                "), messages stay queued: " + out.substr(out.size() > 300 ? out.size() - 300 : 0);
+      std::string out = readFile((work / "register.log").string());
+      note = "SIP delivery: REGISTER failed (sipp exit " + std::to_string(rc) +
+             "), messages stay queued: " + out.substr(out.size() > 300 ? out.size() - 300 : 0);
     }
   }
+  bool started() const { return smppPort != 0; }
+  pid_t pid() const { return gw_->pid(); }
+  void stop() { gw_->stop(); }
 
   // Messages stored for the SIP device and not delivered yet.
-  auto pending = [&] {
-    auto [st, body] = http.call("GET", "/v1/status");
-    auto o = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
-    auto q = o->getArray("queues");
+  std::int64_t pending() {
+    auto q = status()->getArray("queues");
     std::int64_t left = 0;
     for (std::size_t i = 0; i < q->size(); ++i)
       if (q->getObject(i)->getValue<std::string>("egress") == "sip")
         left += q->getObject(i)->getValue<std::int64_t>("queued") + q->getObject(i)->getValue<std::int64_t>("leased");
     return left;
-  };
-  // The gateway's count of WAL syncs that took 5 ms or more, before each run and after the last: the disk's
-  // stalls during each run.
+  }
+  // The gateway's count so far of WAL syncs that took 5 ms or more (the disk's stalls).
+  std::int64_t slowSyncs() { return status()->getObject("store")->getValue<std::int64_t>("slow_syncs"); }
+  // Before each run: the deliveries of the last one finish first, so that each run starts from an idle gateway
+  // rather than one still busy with the last run's messages.
+  void settle() {
+    if (note.empty()) waitUntil([&] { return pending() == 0; }, 120);
+  }
+
+  std::uint16_t smppPort = 0;
+  std::string note = "SIP delivery: sipp not installed, messages stay queued for the CPM user";  // empty: SIP runs
+
+ private:
+  Poco::JSON::Object::Ptr status() {
+    return Poco::JSON::Parser().parse(http_.call("GET", "/v1/status").second).extract<Poco::JSON::Object::Ptr>();
+  }
+
+  std::unique_ptr<Child> gw_;
+  std::unique_ptr<Child> uas_;
+  Http http_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t n = argc > 1 ? static_cast<std::size_t>(std::stoul(argv[1])) : 20000;
+  const std::string source = CPMGW_SOURCE_DIR;
+  fs::path dir = fs::temp_directory_path() / ("smpp-bench-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  bool haveSipp = inPath("sipp");
+  bool haveNode = inPath("node") && fs::exists(source + "/tests/integration/smpp/node_modules/smpp/package.json");
+
+  Gateway gw(dir, dir / "data", source, haveSipp);
+  if (!gw.started()) return 1;
+  // The gateway's count of slow WAL syncs before each run and after the last: the disk's stalls during each run.
   std::vector<std::int64_t> slowSyncs;
-  auto countSlowSyncs = [&] {
-    auto [st, body] = http.call("GET", "/v1/status");
-    auto o = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
-    slowSyncs.push_back(o->getObject("store")->getValue<std::int64_t>("slow_syncs"));
-  };
   auto settle = [&] {
-    if (sipNote.empty()) waitUntil([&] { return pending() == 0; }, 120);
-    countSlowSyncs();
+    gw.settle();
+    slowSyncs.push_back(gw.slowSyncs());
   };
   auto cpuBefore = threadCpuSeconds(gw.pid());
-  auto gateway = measure("cpmgw (stored, then SIP)", smppPort, "bench", "bench", n, settle, {kTargetRate / 2, 0});
-  countSlowSyncs();
+  auto gateway = measure("cpmgw (stored, then SIP)", gw.smppPort, "bench", "bench", n, settle, {kTargetRate / 2, 0});
+  slowSyncs.push_back(gw.slowSyncs());
 
   // How fast the stored messages reached the SIPp device.
-  std::string sipLine = sipNote;
-  if (sipNote.empty()) {
+  std::string sipLine = gw.note;
+  if (gw.note.empty()) {
     auto t0 = Clock::now();
-    std::int64_t before = pending();
-    waitUntil([&] { return pending() == 0; }, 120);
+    std::int64_t before = gw.pending();
+    waitUntil([&] { return gw.pending() == 0; }, 120);
     double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-    std::int64_t after = pending();
+    std::int64_t after = gw.pending();
     char buf[200];
     std::snprintf(buf, sizeof buf,
                   "SIP delivery to the SIPp UAS: %lld still queued after the last SMPP run, %lld left %.1f s later",
@@ -598,6 +623,21 @@ int main(int argc, char** argv) {
     disk.runs.emplace_back("paced " + std::to_string(static_cast<int>(rate)) + "/s",
                            diskFloor(dir, rate, std::max<std::size_t>(2000, static_cast<std::size_t>(rate * 3))));
 
+  // The same gateway with its store on tmpfs, where a sync costs nothing, at the target's half load: the part of the
+  // latency that is the gateway's own. Skipped where /dev/shm is not a tmpfs.
+  Series memory{"cpmgw, store on tmpfs (no disk)", {}, {}};
+  struct statfs shm {};
+  if (::statfs("/dev/shm", &shm) == 0 && shm.f_type == TMPFS_MAGIC) {
+    fs::path data = fs::path("/dev/shm") / dir.filename();
+    Gateway inMemory(dir / "tmpfs", data, source, haveSipp);
+    if (inMemory.started())
+      memory =
+          measure(memory.name, inMemory.smppPort, "bench", "bench", n, [&] { inMemory.settle(); }, {kTargetRate / 2});
+    inMemory.stop();
+    std::error_code ec;
+    fs::remove_all(data, ec);
+  }
+
   // The same client against a plain npm smpp server that answers every submit_sm at once.
   Series reference{"npm smpp server (answers at once)", {}, {}};
   std::unique_ptr<Child> npm;
@@ -619,6 +659,7 @@ int main(int argc, char** argv) {
   std::printf("  %-34s %-22s %9s %8s %8s %8s %7s\n", "target", "run", "msg/s", "p50 ms", "p99 ms", "max ms", "errors");
   print(gateway);
   print(disk);
+  print(memory);
   if (!reference.runs.empty())
     print(reference);
   else
@@ -649,6 +690,9 @@ int main(int argc, char** argv) {
         "  target p99 <= 5 ms at half that load (%.0f/s): %s (p99 %.2f ms at %.0f/s; the disk floor: p99 %.2f ms)\n",
         kTargetRate / 2, halfRun.p99 <= 5 ? "met" : "NOT met", halfRun.p99, halfRun.rate(),
         disk.runs.empty() ? 0.0 : disk.runs[0].second.p99);
+    if (memory.runs.size() == 3)
+      std::printf("  the same with the store on tmpfs (no disk syncs): p99 %.2f ms at %.0f/s\n",
+                  memory.runs[2].second.p99, memory.runs[2].second.rate());
     std::printf("  at half the best rate measured: p99 %.2f ms at %.0f/s\n", gateway.runs[3].second.p99,
                 gateway.runs[3].second.rate());
     if (reference.runs.size() == 4)
