@@ -94,6 +94,7 @@ class Gateway {
   const std::string& token() const { return token_; }
   const std::string& dataDir() const { return data_; }
   const std::string& configPath() const { return config_; }
+  pid_t pid() const { return pid_; }
   std::string log() const;
   bool waitForLog(const std::string& needle, std::chrono::milliseconds deadline = 10s) const;
   // The port of a log line "<label> <host>:<port>" (e.g. "SMPP server listening on"); 0 when none came in time.

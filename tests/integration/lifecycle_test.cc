@@ -1,5 +1,6 @@
 // Command line, configuration errors, start-up, readiness, signals and restarts of the real binary.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <regex>
 
 #include "harness.h"
 
@@ -118,6 +120,39 @@ TEST(Lifecycle, SigtermDrainsAndExitsCleanly) {
   EXPECT_EQ(gw.stop(), 0);
   EXPECT_NE(gw.log().find("draining"), std::string::npos);
   EXPECT_NE(gw.log().find("stopped cleanly"), std::string::npos);
+}
+
+// SIGHUP re-reads [general] log_level and log_rate; a file that no longer loads leaves them as they are.
+TEST(Lifecycle, SighupAppliesANewLogLevelAndLogRate) {
+  Gateway gw;
+  ASSERT_TRUE(gw.start()) << gw.log();
+  std::string config = readFile(gw.configPath());
+  writeFile(gw.configPath(),
+            std::regex_replace(config, std::regex("log_level = debug"), "log_level = notice\nlog_rate = 5"));
+  ASSERT_EQ(::kill(gw.pid(), SIGHUP), 0);
+  ASSERT_TRUE(gw.waitForLog("SIGHUP: log level now notice, log rate 5 ")) << gw.log();
+
+  // Refused tokens are warnings of cpmgw.admin: each is logged or counted, and no more than the rate is logged.
+  constexpr int kRefused = 20;
+  for (int i = 0; i < kRefused; ++i)
+    EXPECT_EQ(gw.http("GET", "/v1/status", {}, {{"Authorization", "Bearer not-the-token-0123456789"}}, false).status,
+              401);
+  std::regex counted(R"(W cpmgw\.admin: (\d+) lines not logged: over \[general\] log_rate \(5 a second\))");
+  std::smatch m;
+  std::string log;
+  ASSERT_TRUE(eventually([&] { return std::regex_search(log = gw.log(), m, counted); })) << gw.log();
+  std::size_t logged = 0;
+  for (auto at = log.find("refused: missing or wrong bearer token"); at != std::string::npos;
+       at = log.find("refused: missing or wrong bearer token", at + 1))
+    ++logged;
+  EXPECT_GE(logged, 5u);
+  EXPECT_EQ(logged + std::stoul(m[1]), static_cast<std::size_t>(kRefused));
+  EXPECT_EQ(log.find(" D cpmgw", log.find("SIGHUP: log level now")), std::string::npos) << "debug lines after SIGHUP";
+
+  writeFile(gw.configPath(), "[general]\nlog_rate = lots\n");
+  ASSERT_EQ(::kill(gw.pid(), SIGHUP), 0);
+  EXPECT_TRUE(gw.waitForLog("SIGHUP: configuration not reloaded: ")) << gw.log();
+  EXPECT_EQ(gw.stop(), 0);
 }
 
 TEST(Lifecycle, AdminTokenFromFileIsUsedAndNotPrinted) {

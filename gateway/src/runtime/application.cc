@@ -18,16 +18,16 @@
 #include <iostream>
 
 #include "admin/admin_server.h"
+#include "core/user_directory.h"
 #include "cpmgw/adapter.h"
 #include "cpmgw/message_core.h"
 #include "cpmgw/router.h"
 #include "cpmgw/store.h"
+#include "fthttp/ft_server.h"
 #include "runtime/dispatcher.h"
 #include "runtime/logging.h"
 #include "runtime/systemd_notify.h"
 #include "sip/sip_endpoint.h"
-#include "core/user_directory.h"
-#include "fthttp/ft_server.h"
 
 namespace cpmgw {
 
@@ -47,6 +47,11 @@ void declareGeneralConfig(config::Schema& schema) {
               "working directory."});
   schema.add({"general", "log_level", Type::LogLevel, "information",
               "fatal, critical, error, warning, notice, information, debug or trace. SIGHUP re-reads it."});
+  schema.add({"general", "log_rate", Type::Int, "100",
+              "Lines a second each logger may write at levels warning, notice and information (those peers can set "
+              "off); beyond it lines are dropped and their count logged every second. 0: no limit. SIGHUP re-reads "
+              "it.",
+              0, 1000000});
   schema.add({"general", "drain_timeout", Type::Duration, "30s",
               "On SIGTERM: how long to wait for in-flight deliveries before exiting.", 0});
   schema.add({"general", "sip", Type::Bool, "true", "Run the SIP endpoint (registrar, MESSAGE in and out)."});
@@ -215,7 +220,7 @@ int GatewayApplication::main(const std::vector<std::string>& args) {
 }
 
 int GatewayApplication::serve(const config::Config& config) {
-  setupLogging(config.getString("general.log_level"));
+  setupLogging(config.getString("general.log_level"), static_cast<unsigned>(config.getInt("general.log_rate")));
   auto& log = gatewayLog();
   log.notice("cpmgw %s starting with %s", std::string(CPMGW_VERSION), config.sourcePath());
 
@@ -243,7 +248,8 @@ int GatewayApplication::serve(const config::Config& config) {
   MessageCore core(*store, Router(RoutingPolicy::from(config)),
                    static_cast<std::size_t>(config.getInt("general.max_pending_writes")),
                    [&dispatcher] { dispatcher.wake(); });
-  dispatcher.setFinalOutcomeHook([&core](const StoredMessage& m, const DeliveryOutcome& o) { core.finalOutcome(m, o); });
+  dispatcher.setFinalOutcomeHook(
+      [&core](const StoredMessage& m, const DeliveryOutcome& o) { core.finalOutcome(m, o); });
   CachedUserDirectory users(*store);
   // FT over HTTP keeps its own metadata beside the store; uploaders authenticate with their SIP credentials.
   std::unique_ptr<fthttp::FtHttpServer> ftHttp;
@@ -342,7 +348,8 @@ int GatewayApplication::serve(const config::Config& config) {
   systemd::ready("admin API on " + admin.url());
   log.notice("ready");
 
-  // The main loop: signals, and the watchdog ping that proves this loop still turns.
+  // The main loop: signals, the watchdog ping that proves this loop still turns, and the counts of log lines
+  // dropped over [general] log_rate.
   sigset_t signals;
   sigemptyset(&signals);
   for (int s : {SIGTERM, SIGINT, SIGQUIT, SIGHUP}) sigaddset(&signals, s);
@@ -351,6 +358,7 @@ int GatewayApplication::serve(const config::Config& config) {
   for (;;) {
     timespec timeout{wait / 1000, (wait % 1000) * 1'000'000};
     int sig = sigtimedwait(&signals, nullptr, &timeout);
+    reportDroppedLogLines();
     if (sig < 0) {
       if (pingEvery.count() > 0) systemd::watchdog();
       continue;
@@ -359,8 +367,9 @@ int GatewayApplication::serve(const config::Config& config) {
       try {
         auto fresh = config::Config::load(fullSchema(), config.sourcePath());
         setLogLevel(fresh.getString("general.log_level"));
-        log.notice("SIGHUP: log level now %s (other changes take effect at restart)",
-                   fresh.getString("general.log_level"));
+        setLogRate(static_cast<unsigned>(fresh.getInt("general.log_rate")));
+        log.notice("SIGHUP: log level now %s, log rate %?d (other changes take effect at restart)",
+                   fresh.getString("general.log_level"), fresh.getInt("general.log_rate"));
       } catch (const std::exception& e) {
         log.error("SIGHUP: configuration not reloaded: %s", std::string(e.what()));
       }
@@ -385,6 +394,7 @@ int GatewayApplication::serve(const config::Config& config) {
   for (auto& a : adapters) a->stop(true);
   store->flush();
   store.reset();
+  reportDroppedLogLines();
   log.notice("stopped cleanly");
   return EXIT_OK;
 }

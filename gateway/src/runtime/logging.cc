@@ -43,13 +43,69 @@ class LineFormatter final : public Poco::Formatter {
   bool journal_;
 };
 
+Poco::AutoPtr<LogRateLimit>& installed() {
+  static Poco::AutoPtr<LogRateLimit> channel;
+  return channel;
+}
+
 }  // namespace
 
-void setupLogging(const std::string& level) {
+LogRateLimit::LogRateLimit(Poco::AutoPtr<Poco::Channel> next, unsigned rate, Clock clock)
+    : next_(std::move(next)), clock_(std::move(clock)), rate_(rate) {}
+
+void LogRateLimit::log(const Poco::Message& msg) {
+  auto priority = msg.getPriority();
+  if (priority <= Poco::Message::PRIO_ERROR || priority >= Poco::Message::PRIO_DEBUG) {
+    next_->log(msg);
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  if (rate_ == 0) {
+    next_->log(msg);
+    return;
+  }
+  auto now = clock_();
+  auto [it, fresh] = budgets_.try_emplace(msg.getSource());
+  Budget& budget = it->second;
+  double burst = rate_;
+  if (fresh) {
+    budget.tokens = burst;
+  } else {
+    budget.tokens += std::chrono::duration<double>(now - budget.refilled).count() * rate_;
+    if (budget.tokens > burst) budget.tokens = burst;
+  }
+  budget.refilled = now;
+  if (budget.tokens < 1) {
+    ++budget.dropped;
+    return;
+  }
+  budget.tokens -= 1;
+  next_->log(msg);
+}
+
+void LogRateLimit::setRate(unsigned rate) {
+  std::lock_guard lock(mutex_);
+  rate_ = rate;
+}
+
+void LogRateLimit::report() {
+  std::lock_guard lock(mutex_);
+  for (auto& [source, budget] : budgets_) {
+    if (budget.dropped == 0) continue;
+    next_->log(Poco::Message(source,
+                             std::to_string(budget.dropped) + " lines not logged: over [general] log_rate (" +
+                                 std::to_string(rate_) + " a second)",
+                             Poco::Message::PRIO_WARNING));
+    budget.dropped = 0;
+  }
+}
+
+void setupLogging(const std::string& level, unsigned rate) {
   bool journal = std::getenv("JOURNAL_STREAM") != nullptr;
   Poco::AutoPtr<Poco::StreamChannel> stream(new Poco::StreamChannel(std::cerr));
-  Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(new LineFormatter(journal), stream));
-  Poco::Logger::root().setChannel(channel);
+  Poco::AutoPtr<Poco::FormattingChannel> format(new Poco::FormattingChannel(new LineFormatter(journal), stream));
+  installed() = new LogRateLimit(format, rate);
+  Poco::Logger::root().setChannel(installed());
   setLogLevel(level);
 }
 
@@ -57,6 +113,14 @@ void setLogLevel(const std::string& level) {
   int p = Poco::Logger::parseLevel(level);
   Poco::Logger::root().setLevel(p);
   Poco::Logger::setLevel("", p);
+}
+
+void setLogRate(unsigned rate) {
+  if (installed()) installed()->setRate(rate);
+}
+
+void reportDroppedLogLines() {
+  if (installed()) installed()->report();
 }
 
 }  // namespace cpmgw
