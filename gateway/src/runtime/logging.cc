@@ -8,8 +8,10 @@
 #include <Poco/Message.h>
 #include <Poco/StreamChannel.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <vector>
 
 #include "cpmgw/text.h"
 
@@ -55,31 +57,24 @@ LogRateLimit::LogRateLimit(Poco::AutoPtr<Poco::Channel> next, unsigned rate, Clo
 
 void LogRateLimit::log(const Poco::Message& msg) {
   auto priority = msg.getPriority();
-  if (priority <= Poco::Message::PRIO_ERROR || priority >= Poco::Message::PRIO_DEBUG) {
-    next_->log(msg);
-    return;
+  if (priority > Poco::Message::PRIO_ERROR && priority < Poco::Message::PRIO_DEBUG) {
+    std::lock_guard lock(mutex_);
+    if (rate_ != 0) {
+      auto now = clock_();
+      auto [it, fresh] = budgets_.try_emplace(msg.getSource());
+      Budget& budget = it->second;
+      double burst = rate_;
+      budget.tokens =
+          fresh ? burst
+                : std::min(burst, budget.tokens + std::chrono::duration<double>(now - budget.refilled).count() * rate_);
+      budget.refilled = now;
+      if (budget.tokens < 1) {
+        ++budget.dropped;
+        return;
+      }
+      budget.tokens -= 1;
+    }
   }
-  std::lock_guard lock(mutex_);
-  if (rate_ == 0) {
-    next_->log(msg);
-    return;
-  }
-  auto now = clock_();
-  auto [it, fresh] = budgets_.try_emplace(msg.getSource());
-  Budget& budget = it->second;
-  double burst = rate_;
-  if (fresh) {
-    budget.tokens = burst;
-  } else {
-    budget.tokens += std::chrono::duration<double>(now - budget.refilled).count() * rate_;
-    if (budget.tokens > burst) budget.tokens = burst;
-  }
-  budget.refilled = now;
-  if (budget.tokens < 1) {
-    ++budget.dropped;
-    return;
-  }
-  budget.tokens -= 1;
   next_->log(msg);
 }
 
@@ -89,15 +84,19 @@ void LogRateLimit::setRate(unsigned rate) {
 }
 
 void LogRateLimit::report() {
-  std::lock_guard lock(mutex_);
-  for (auto& [source, budget] : budgets_) {
-    if (budget.dropped == 0) continue;
-    next_->log(Poco::Message(source,
-                             std::to_string(budget.dropped) + " lines not logged: over [general] log_rate (" +
-                                 std::to_string(rate_) + " a second)",
-                             Poco::Message::PRIO_WARNING));
-    budget.dropped = 0;
+  std::vector<Poco::Message> counts;
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& [source, budget] : budgets_) {
+      if (budget.dropped == 0) continue;
+      counts.emplace_back(source,
+                          std::to_string(budget.dropped) + " lines not logged: over [general] log_rate (" +
+                              std::to_string(rate_) + " a second)",
+                          Poco::Message::PRIO_WARNING);
+      budget.dropped = 0;
+    }
   }
+  for (const auto& count : counts) next_->log(count);
 }
 
 void setupLogging(const std::string& level, unsigned rate) {
