@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -69,6 +70,24 @@ std::string iniText(const std::map<std::string, std::string>& settings) {
     for (const auto& [k, v] : keys) text += k + " = " + v + "\n";
   }
   return text;
+}
+
+std::size_t occurrences(const std::string& log, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = log.find(needle); at != std::string::npos; at = log.find(needle, at + needle.size())) ++n;
+  return n;
+}
+
+std::size_t droppedLogLines(const std::string& log, const std::string& logger) {
+  const std::string marker = " W " + logger + ": ", what = " lines not logged: over [general] log_rate";
+  std::size_t dropped = 0;
+  for (auto at = log.find(marker); at != std::string::npos; at = log.find(marker, at + 1)) {
+    std::size_t digits = at + marker.size(), end = digits;
+    while (end < log.size() && std::isdigit(static_cast<unsigned char>(log[end]))) ++end;
+    if (end > digits && log.compare(end, what.size(), what) == 0)
+      dropped += std::stoul(log.substr(digits, end - digits));
+  }
+  return dropped;
 }
 
 namespace {

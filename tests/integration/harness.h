@@ -143,4 +143,9 @@ struct SipPeers {
 // Writes an INI file from "section.key" -> value pairs.
 std::string iniText(const std::map<std::string, std::string>& settings);
 
+// How often `needle` occurs in a gateway's `log`.
+std::size_t occurrences(const std::string& log, const std::string& needle);
+// The lines of `logger` a gateway's `log` says it dropped over [general] log_rate, in all its counts.
+std::size_t droppedLogLines(const std::string& log, const std::string& logger);
+
 }  // namespace cpmgw::test

@@ -262,24 +262,23 @@ TEST_F(SipMessaging, AFloodOfGarbageIsLoggedWithinTheLogRate) {
   to.sin_family = AF_INET;
   to.sin_port = htons(gw.sipPort());
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  constexpr int kSent = 400;
+  constexpr std::size_t kSent = 400;
   const char garbage[] = "not SIP\r\n\r\n";
-  for (int i = 0; i < kSent; ++i)
+  for (std::size_t i = 0; i < kSent; ++i)
     ASSERT_GT(sendto(fd, garbage, sizeof garbage - 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
   close(fd);
-  ASSERT_TRUE(gw.waitForLog(" lines not logged: over [general] log_rate (100 a second)")) << gw.log();
-  std::string log = gw.log();
-  std::size_t logged = 0;
-  for (auto at = log.find("received garbage"); at != std::string::npos; at = log.find("received garbage", at + 1))
-    ++logged;
-  EXPECT_GE(logged, 100u);
-  EXPECT_LT(logged, static_cast<std::size_t>(kSent));
-  std::size_t dropped = 0;
-  std::regex counted(R"(W cpmgw\.sofia: (\d+) lines not logged)");
-  for (std::sregex_iterator it(log.begin(), log.end(), counted), end; it != end; ++it) dropped += std::stoul((*it)[1]);
-  EXPECT_GT(dropped, 0u);
-  EXPECT_LE(logged + dropped, static_cast<std::size_t>(kSent)) << "one line per datagram, logged or counted";
+  ASSERT_TRUE(gw.waitForLog("W cpmgw.sofia: ")) << gw.log();
+  // SIP goes on.
   EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:nobody@localhost", "hi", "404", "text/plain"), 0) << lastSippOutput;
+  EXPECT_EQ(gw.stop(), 0);  // the last counts are logged on the way out
+
+  // One line per datagram that arrived (loopback may drop some under load), logged or counted.
+  std::string log = gw.log();
+  std::size_t logged = occurrences(log, "received garbage");
+  std::size_t dropped = droppedLogLines(log, "cpmgw.sofia");
+  EXPECT_GT(dropped, 0u);
+  EXPECT_LE(logged + dropped, kSent);
+  EXPECT_GE(logged, std::min<std::size_t>(100, logged + dropped)) << "the burst is logged";
 }
 
 // Timer K ([sip] t4, 100 ms by default) has let the transaction go when the device's second 200 OK

@@ -48,9 +48,9 @@ void declareGeneralConfig(config::Schema& schema) {
   schema.add({"general", "log_level", Type::LogLevel, "information",
               "fatal, critical, error, warning, notice, information, debug or trace. SIGHUP re-reads it."});
   schema.add({"general", "log_rate", Type::Int, "100",
-              "Lines a second each logger may write at levels warning, notice and information (those peers can set "
-              "off); beyond it lines are dropped and their count logged every second. 0: no limit. SIGHUP re-reads "
-              "it.",
+              "Lines a second each logger may write on average (a burst of as many) at levels warning, notice and "
+              "information; beyond it lines are dropped and their count logged every second. 0: no limit. SIGHUP "
+              "re-reads it.",
               0, 1000000});
   schema.add({"general", "drain_timeout", Type::Duration, "30s",
               "On SIGTERM: how long to wait for in-flight deliveries before exiting.", 0});

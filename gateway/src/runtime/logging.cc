@@ -89,9 +89,7 @@ void LogRateLimit::report() {
     std::lock_guard lock(mutex_);
     for (auto& [source, budget] : budgets_) {
       if (budget.dropped == 0) continue;
-      counts.emplace_back(source,
-                          std::to_string(budget.dropped) + " lines not logged: over [general] log_rate (" +
-                              std::to_string(rate_) + " a second)",
+      counts.emplace_back(source, std::to_string(budget.dropped) + " lines not logged: over [general] log_rate",
                           Poco::Message::PRIO_WARNING);
       budget.dropped = 0;
     }

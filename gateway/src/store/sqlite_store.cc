@@ -433,10 +433,10 @@ class FileSync {
 // a thousand pages back into the database file and syncs it inside some caller's commit: that commit
 // then takes several times as long, which is what the slowest acknowledgements wait for. Here the
 // writer only signals after a commit that kPages frames are waiting to be copied, and this thread
-// copies them (PASSIVE: never blocking the writer) while the writer goes on appending. Waiting for
-// that many matters: a pass copies each page once, the latest frame of it, and the same few pages
-// (the ends of the tables and indexes) are in most commits. Passes after every commit copied those
-// pages again each time, at four to five times the CPU per message.
+// copies them (PASSIVE: SQLite never makes the writer wait for it) while the writer goes on
+// appending. Waiting for that many matters: a pass copies each page once, the latest frame of it, and
+// the same few pages (the ends of the tables and indexes) are in most commits. Passes after every
+// commit copied those pages again each time, at four to five times the CPU per message.
 //
 // The WAL starts again from its beginning only when a writer finds every frame copied, which under
 // steady writing the checkpointer never achieves alone (new frames arrive while it copies): the WAL
@@ -491,13 +491,14 @@ class Checkpointer {
     return SQLITE_OK;
   }
   // Writer thread, between two transactions: copies the rest of the WAL when the last commit asked for it,
-  // after the checkpointer's pass if it is in one (it makes no further pass meanwhile).
+  // after the checkpointer's pass if it is in one (the checkpointer then ends its round).
   void copyRest(Database& writer) {
     if (!std::exchange(writerCopies_, false)) return;
     writerWaits_ = true;
     std::lock_guard pass(pass_);
     writerWaits_ = false;
     sqlite3_wal_checkpoint_v2(writer.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    ++writerCopied_;
   }
 
  private:
@@ -518,9 +519,12 @@ class Checkpointer {
         requested_ = false;
       }
       // At most a few passes: a writer as fast as the copying would keep this going for ever. The rest is
-      // then what arrived during the last pass, the least there can be.
+      // then what arrived during the last pass, the least there can be. None once the writer has copied the
+      // rest itself: a pass would find everything copied and ask it to copy again.
+      const std::uint64_t writerCopied = writerCopied_;
       for (int pass = 0; pass < 4 && !writerWaits_; ++pass) {
         std::lock_guard passing(pass_);
+        if (writerCopied_ != writerCopied) break;
         int logged = 0, copied = 0, before = copied_;
         int rc = sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &logged, &copied);
         if (rc != SQLITE_OK) {
@@ -562,11 +566,12 @@ class Checkpointer {
   std::condition_variable wake_;
   bool requested_ = false;
   bool stopping_ = false;
-  std::mutex pass_;                       // held for a checkpoint pass, by this thread or the writer
-  std::atomic<bool> writerWaits_{false};  // the writer waits for pass_: make no further pass
-  std::atomic<bool> nearlyDone_{false};   // set here, taken by the writer's next commit
-  bool writerCopies_ = false;             // writer thread only: copyRest() has work
-  std::atomic<int> copied_{0};            // WAL frames copied by the last pass
+  std::mutex pass_;                             // held for a checkpoint pass, by this thread or the writer
+  std::atomic<bool> writerWaits_{false};        // the writer waits for pass_: make no further pass
+  std::atomic<std::uint64_t> writerCopied_{0};  // the writer's copies so far (changed under pass_)
+  std::atomic<bool> nearlyDone_{false};         // set here, taken by the writer's next commit
+  bool writerCopies_ = false;                   // writer thread only: copyRest() has work
+  std::atomic<int> copied_{0};                  // WAL frames copied by the last pass
   std::thread thread_;
 };
 
