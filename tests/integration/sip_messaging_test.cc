@@ -65,6 +65,20 @@ class SipMessaging : public ::testing::Test {
     return peers().device(port, count, file);
   }
   SipPeers peers() const { return SipPeers{target(), dir, {}}; }
+  // `count` UDP datagrams of `payload` to the gateway's SIP port; false if one could not be sent.
+  bool sendDatagrams(const std::string& payload, std::size_t count) const {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(gw.sipPort());
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool sent = true;
+    for (std::size_t i = 0; i < count && sent; ++i)
+      sent = sendto(fd, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) > 0;
+    close(fd);
+    return sent;
+  }
 
   std::vector<std::string> messagesTo(const std::string& uri) {
     std::vector<std::string> states;
@@ -239,15 +253,7 @@ TEST_F(SipMessaging, BadInputGetsTheRightAnswer) {
 
 // Sofia-SIP's own log lines go through the gateway's log, escaped like every other line.
 TEST_F(SipMessaging, GarbageDatagramsAreLoggedByTheGatewaysLogger) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(gw.sipPort());
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const char garbage[] = "\x1b[31mnot SIP\r\n\r\n";
-  ASSERT_GT(sendto(fd, garbage, sizeof garbage - 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
-  close(fd);
+  ASSERT_TRUE(sendDatagrams("\x1b[31mnot SIP\r\n\r\n", 1));
   EXPECT_TRUE(gw.waitForLog("I cpmgw.sofia: nta_agent: received garbage from udp/"));
   // SIP goes on.
   EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:nobody@localhost", "hi", "404", "text/plain"), 0) << lastSippOutput;
@@ -256,17 +262,8 @@ TEST_F(SipMessaging, GarbageDatagramsAreLoggedByTheGatewaysLogger) {
 // A flood of datagrams that are not SIP: Sofia's line for each is dropped over [general] log_rate (100 a second by
 // default), and the count of the dropped ones is logged.
 TEST_F(SipMessaging, AFloodOfGarbageIsLoggedWithinTheLogRate) {
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_in to{};
-  to.sin_family = AF_INET;
-  to.sin_port = htons(gw.sipPort());
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   constexpr std::size_t kSent = 400;
-  const char garbage[] = "not SIP\r\n\r\n";
-  for (std::size_t i = 0; i < kSent; ++i)
-    ASSERT_GT(sendto(fd, garbage, sizeof garbage - 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to), 0);
-  close(fd);
+  ASSERT_TRUE(sendDatagrams("not SIP\r\n\r\n", kSent));
   ASSERT_TRUE(gw.waitForLog("W cpmgw.sofia: ")) << gw.log();
   // SIP goes on.
   EXPECT_EQ(sendMessage("sip:alice@localhost", "sip:nobody@localhost", "hi", "404", "text/plain"), 0) << lastSippOutput;
