@@ -69,9 +69,8 @@ TEST_F(LogRate, EachLoggerHasABudgetOfItsOwn) {
   EXPECT_EQ(linesOf("cpmgw.admin"), 10u);
   recorder_->lines.clear();
   limit_->report();
-  EXPECT_EQ(recorder_->lines,
-            (std::vector<std::string>{"cpmgw.admin: 40 lines not logged: over [general] log_rate",
-                                      "cpmgw.sofia: 40 lines not logged: over [general] log_rate"}));
+  EXPECT_EQ(recorder_->lines, (std::vector<std::string>{"cpmgw.admin: 40 lines not logged: over [general] log_rate",
+                                                        "cpmgw.sofia: 40 lines not logged: over [general] log_rate"}));
 }
 
 TEST_F(LogRate, ErrorsAndWhatTheOperatorTurnedOnAreNeverDropped) {

@@ -25,9 +25,9 @@ void setLogRate(unsigned rate);
 void reportDroppedLogLines();
 
 // A channel that lets each logger (message source) write `rate` lines a second on average at the levels peers can
-// set off (warning, notice, information), with a burst of as many, and drops the rest. Errors and worse always pass, and
-// so do debug and trace, which an operator turns on to see everything. Dropped lines are counted, and report()
-// logs the count of each logger as a warning of that logger. Rate 0: no limit. Safe from any thread.
+// set off (warning, notice, information), with a burst of as many, and drops the rest. Errors and worse always pass,
+// and so do debug and trace, which an operator turns on to see everything. Dropped lines are counted, and report() logs
+// the count of each logger as a warning of that logger. Rate 0: no limit. Safe from any thread.
 class LogRateLimit final : public Poco::Channel {
  public:
   using Clock = std::function<std::chrono::steady_clock::time_point()>;
